@@ -12,7 +12,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file rbkv/raft/v1/raft.proto.
  */
 export const file_rbkv_raft_v1_raft: GenFile = /*@__PURE__*/
-  fileDesc("ChdyYmt2L3JhZnQvdjEvcmFmdC5wcm90bxIMcmJrdi5yYWZ0LnYxItMBCgdDb21tYW5kEicKA3B1dBgBIAEoCzIYLnJia3YucmFmdC52MS5QdXRDb21tYW5kSAASKAoGZGVsZXRlGAIgASgLMhYucmJrdi52MS5EZWxldGVSZXF1ZXN0SAASJwoDdHhuGAMgASgLMhgucmJrdi5yYWZ0LnYxLlR4bkNvbW1hbmRIABItCgZleHBpcmUYBCABKAsyGy5yYmt2LnJhZnQudjEuRXhwaXJlQ29tbWFuZEgAEhIKBm5vd19tcxgPIAEoBEICMAJCCQoHY29tbWFuZCJUCgpQdXRDb21tYW5kEgsKA2tleRgBIAEoDBINCgV2YWx1ZRgCIAEoDBIZCg1leHBpcmVzX2F0X21zGAMgASgEQgIwAhIPCgdwcmV2X2t2GAQgASgIIqwBCgVUeG5PcBIiCgNnZXQYASABKAsyEy5yYmt2LnYxLkdldFJlcXVlc3RIABInCgNwdXQYAiABKAsyGC5yYmt2LnJhZnQudjEuUHV0Q29tbWFuZEgAEigKBmRlbGV0ZRgDIAEoCzIWLnJia3YudjEuRGVsZXRlUmVxdWVzdEgAEiYKBXJhbmdlGAQgASgLMhUucmJrdi52MS5SYW5nZVJlcXVlc3RIAEIECgJvcCJ7CgpUeG5Db21tYW5kEiEKB2NvbXBhcmUYASADKAsyEC5yYmt2LnYxLkNvbXBhcmUSJAoHc3VjY2VzcxgCIAMoCzITLnJia3YucmFmdC52MS5UeG5PcBIkCgdmYWlsdXJlGAMgAygLMhMucmJrdi5yYWZ0LnYxLlR4bk9wIk8KC0V4cGlyaW5nS2V5EgsKA2tleRgBIAEoDBIYCgxtb2RfcmV2aXNpb24YAiABKANCAjACEhkKDWV4cGlyZXNfYXRfbXMYAyABKARCAjACIjgKDUV4cGlyZUNvbW1hbmQSJwoEa2V5cxgBIAMoCzIZLnJia3YucmFmdC52MS5FeHBpcmluZ0tleSJhCgVFbnRyeRIQCgR0ZXJtGAEgASgEQgIwAhIRCgVpbmRleBgCIAEoBEICMAISJQoEdHlwZRgDIAEoDjIXLnJia3YucmFmdC52MS5FbnRyeVR5cGUSDAoEZGF0YRgEIAEoDCItCglDb25mU3RhdGUSDgoGdm90ZXJzGAEgAygJEhAKCGxlYXJuZXJzGAIgAygJIloKDFNuYXBzaG90TWV0YRIRCgVpbmRleBgBIAEoBEICMAISEAoEdGVybRgCIAEoBEICMAISJQoEY29uZhgDIAEoCzIXLnJia3YucmFmdC52MS5Db25mU3RhdGUiRwoEVm90ZRIWCgpsYXN0X2luZGV4GAEgASgEQgIwAhIVCglsYXN0X3Rlcm0YAiABKARCAjACEhAKCHRyYW5zZmVyGAMgASgIIh4KDFZvdGVSZXNwb25zZRIOCgZyZWplY3QYASABKAgicQoGQXBwZW5kEhYKCnByZXZfaW5kZXgYASABKARCAjACEhUKCXByZXZfdGVybRgCIAEoBEICMAISJAoHZW50cmllcxgDIAMoCzITLnJia3YucmFmdC52MS5FbnRyeRISCgZjb21taXQYBCABKARCAjACImIKDkFwcGVuZFJlc3BvbnNlEg4KBnJlamVjdBgBIAEoCBIRCgVpbmRleBgCIAEoBEICMAISFgoKaGludF9pbmRleBgDIAEoBEICMAISFQoJaGludF90ZXJtGAQgASgEQgIwAiI1CglIZWFydGJlYXQSEgoGY29tbWl0GAEgASgEQgIwAhIUCghyZWFkX3NlcRgCIAEoBEICMAIiKQoRSGVhcnRiZWF0UmVzcG9uc2USFAoIcmVhZF9zZXEYASABKARCAjACIj8KD0luc3RhbGxTbmFwc2hvdBIsCghzbmFwc2hvdBgBIAEoCzIaLnJia3YucmFmdC52MS5TbmFwc2hvdE1ldGEiGAoJUmVhZEluZGV4EgsKA2N0eBgBIAEoCSJDChFSZWFkSW5kZXhSZXNwb25zZRILCgNjdHgYASABKAkSEQoFaW5kZXgYAiABKARCAjACEg4KBnJlamVjdBgDIAEoCCIMCgpUaW1lb3V0Tm93IvoECgdNZXNzYWdlEgwKBGZyb20YASABKAkSCgoCdG8YAiABKAkSEAoEdGVybRgDIAEoBEICMAISIgoEdm90ZRgEIAEoCzISLnJia3YucmFmdC52MS5Wb3RlSAASJgoIcHJlX3ZvdGUYBSABKAsyEi5yYmt2LnJhZnQudjEuVm90ZUgAEi8KCXZvdGVfcmVzcBgGIAEoCzIaLnJia3YucmFmdC52MS5Wb3RlUmVzcG9uc2VIABIzCg1wcmVfdm90ZV9yZXNwGAcgASgLMhoucmJrdi5yYWZ0LnYxLlZvdGVSZXNwb25zZUgAEiMKA2FwcBgIIAEoCzIULnJia3YucmFmdC52MS5BcHBlbmRIABIwCghhcHBfcmVzcBgJIAEoCzIcLnJia3YucmFmdC52MS5BcHBlbmRSZXNwb25zZUgAEiwKCWhlYXJ0YmVhdBgKIAEoCzIXLnJia3YucmFmdC52MS5IZWFydGJlYXRIABI5Cg5oZWFydGJlYXRfcmVzcBgLIAEoCzIfLnJia3YucmFmdC52MS5IZWFydGJlYXRSZXNwb25zZUgAEi0KBHNuYXAYDCABKAsyHS5yYmt2LnJhZnQudjEuSW5zdGFsbFNuYXBzaG90SAASLQoKcmVhZF9pbmRleBgNIAEoCzIXLnJia3YucmFmdC52MS5SZWFkSW5kZXhIABI6Cg9yZWFkX2luZGV4X3Jlc3AYDiABKAsyHy5yYmt2LnJhZnQudjEuUmVhZEluZGV4UmVzcG9uc2VIABIvCgt0aW1lb3V0X25vdxgPIAEoCzIYLnJia3YucmFmdC52MS5UaW1lb3V0Tm93SABCBgoEYm9keSKiAQoNU25hcHNob3RDaHVuaxIMCgRmcm9tGAEgASgJEgoKAnRvGAIgASgJEhAKBHRlcm0YAyABKARCAjACEhoKDnNuYXBzaG90X2luZGV4GAQgASgEQgIwAhIZCg1zbmFwc2hvdF90ZXJtGAUgASgEQgIwAhISCgZvZmZzZXQYBiABKARCAjACEgwKBGRhdGEYByABKAwSDAoEZG9uZRgIIAEoCCJ+ChBTbmFwc2hvdENodW5rQWNrEgwKBGZyb20YASABKAkSCgoCdG8YAiABKAkSEAoEdGVybRgDIAEoBEICMAISGgoOc25hcHNob3RfaW5kZXgYBCABKARCAjACEhIKBm9mZnNldBgFIAEoBEICMAISDgoGcmVqZWN0GAYgASgIIjUKBUhlbGxvEhIKCmNsdXN0ZXJfaWQYASABKAQSDAoEZnJvbRgCIAEoCRIKCgJ0bxgDIAEoCSLHAQoFRnJhbWUSJwoIbWVzc2FnZXMYASADKAsyFS5yYmt2LnJhZnQudjEuTWVzc2FnZRI0Cg9zbmFwc2hvdF9jaHVua3MYAiADKAsyGy5yYmt2LnJhZnQudjEuU25hcHNob3RDaHVuaxI7ChNzbmFwc2hvdF9jaHVua19hY2tzGAMgAygLMh4ucmJrdi5yYWZ0LnYxLlNuYXBzaG90Q2h1bmtBY2sSIgoFaGVsbG8YBCABKAsyEy5yYmt2LnJhZnQudjEuSGVsbG8qWgoJRW50cnlUeXBlEhoKFkVOVFJZX1RZUEVfVU5TUEVDSUZJRUQQABIVChFFTlRSWV9UWVBFX05PUk1BTBABEhoKFkVOVFJZX1RZUEVfQ09ORl9DSEFOR0UQAmIGcHJvdG8z", [file_rbkv_v1_kv]);
+  fileDesc("ChdyYmt2L3JhZnQvdjEvcmFmdC5wcm90bxIMcmJrdi5yYWZ0LnYxIs8BCgdDb21tYW5kEicKA3B1dBgBIAEoCzIYLnJia3YucmFmdC52MS5QdXRDb21tYW5kSAASKAoGZGVsZXRlGAIgASgLMhYucmJrdi52MS5EZWxldGVSZXF1ZXN0SAASJwoDdHhuGAMgASgLMhgucmJrdi5yYWZ0LnYxLlR4bkNvbW1hbmRIABItCgZleHBpcmUYBCABKAsyGy5yYmt2LnJhZnQudjEuRXhwaXJlQ29tbWFuZEgAEg4KBm5vd19tcxgPIAEoBEIJCgdjb21tYW5kIlAKClB1dENvbW1hbmQSCwoDa2V5GAEgASgMEg0KBXZhbHVlGAIgASgMEhUKDWV4cGlyZXNfYXRfbXMYAyABKAQSDwoHcHJldl9rdhgEIAEoCCKsAQoFVHhuT3ASIgoDZ2V0GAEgASgLMhMucmJrdi52MS5HZXRSZXF1ZXN0SAASJwoDcHV0GAIgASgLMhgucmJrdi5yYWZ0LnYxLlB1dENvbW1hbmRIABIoCgZkZWxldGUYAyABKAsyFi5yYmt2LnYxLkRlbGV0ZVJlcXVlc3RIABImCgVyYW5nZRgEIAEoCzIVLnJia3YudjEuUmFuZ2VSZXF1ZXN0SABCBAoCb3AiewoKVHhuQ29tbWFuZBIhCgdjb21wYXJlGAEgAygLMhAucmJrdi52MS5Db21wYXJlEiQKB3N1Y2Nlc3MYAiADKAsyEy5yYmt2LnJhZnQudjEuVHhuT3ASJAoHZmFpbHVyZRgDIAMoCzITLnJia3YucmFmdC52MS5UeG5PcCJHCgtFeHBpcmluZ0tleRILCgNrZXkYASABKAwSFAoMbW9kX3JldmlzaW9uGAIgASgDEhUKDWV4cGlyZXNfYXRfbXMYAyABKAQiOAoNRXhwaXJlQ29tbWFuZBInCgRrZXlzGAEgAygLMhkucmJrdi5yYWZ0LnYxLkV4cGlyaW5nS2V5IlkKBUVudHJ5EgwKBHRlcm0YASABKAQSDQoFaW5kZXgYAiABKAQSJQoEdHlwZRgDIAEoDjIXLnJia3YucmFmdC52MS5FbnRyeVR5cGUSDAoEZGF0YRgEIAEoDCItCglDb25mU3RhdGUSDgoGdm90ZXJzGAEgAygJEhAKCGxlYXJuZXJzGAIgAygJIlIKDFNuYXBzaG90TWV0YRINCgVpbmRleBgBIAEoBBIMCgR0ZXJtGAIgASgEEiUKBGNvbmYYAyABKAsyFy5yYmt2LnJhZnQudjEuQ29uZlN0YXRlIj8KBFZvdGUSEgoKbGFzdF9pbmRleBgBIAEoBBIRCglsYXN0X3Rlcm0YAiABKAQSEAoIdHJhbnNmZXIYAyABKAgiHgoMVm90ZVJlc3BvbnNlEg4KBnJlamVjdBgBIAEoCCJlCgZBcHBlbmQSEgoKcHJldl9pbmRleBgBIAEoBBIRCglwcmV2X3Rlcm0YAiABKAQSJAoHZW50cmllcxgDIAMoCzITLnJia3YucmFmdC52MS5FbnRyeRIOCgZjb21taXQYBCABKAQiVgoOQXBwZW5kUmVzcG9uc2USDgoGcmVqZWN0GAEgASgIEg0KBWluZGV4GAIgASgEEhIKCmhpbnRfaW5kZXgYAyABKAQSEQoJaGludF90ZXJtGAQgASgEIi0KCUhlYXJ0YmVhdBIOCgZjb21taXQYASABKAQSEAoIcmVhZF9zZXEYAiABKAQiJQoRSGVhcnRiZWF0UmVzcG9uc2USEAoIcmVhZF9zZXEYASABKAQiPwoPSW5zdGFsbFNuYXBzaG90EiwKCHNuYXBzaG90GAEgASgLMhoucmJrdi5yYWZ0LnYxLlNuYXBzaG90TWV0YSIYCglSZWFkSW5kZXgSCwoDY3R4GAEgASgJIj8KEVJlYWRJbmRleFJlc3BvbnNlEgsKA2N0eBgBIAEoCRINCgVpbmRleBgCIAEoBBIOCgZyZWplY3QYAyABKAgiDAoKVGltZW91dE5vdyL2BAoHTWVzc2FnZRIMCgRmcm9tGAEgASgJEgoKAnRvGAIgASgJEgwKBHRlcm0YAyABKAQSIgoEdm90ZRgEIAEoCzISLnJia3YucmFmdC52MS5Wb3RlSAASJgoIcHJlX3ZvdGUYBSABKAsyEi5yYmt2LnJhZnQudjEuVm90ZUgAEi8KCXZvdGVfcmVzcBgGIAEoCzIaLnJia3YucmFmdC52MS5Wb3RlUmVzcG9uc2VIABIzCg1wcmVfdm90ZV9yZXNwGAcgASgLMhoucmJrdi5yYWZ0LnYxLlZvdGVSZXNwb25zZUgAEiMKA2FwcBgIIAEoCzIULnJia3YucmFmdC52MS5BcHBlbmRIABIwCghhcHBfcmVzcBgJIAEoCzIcLnJia3YucmFmdC52MS5BcHBlbmRSZXNwb25zZUgAEiwKCWhlYXJ0YmVhdBgKIAEoCzIXLnJia3YucmFmdC52MS5IZWFydGJlYXRIABI5Cg5oZWFydGJlYXRfcmVzcBgLIAEoCzIfLnJia3YucmFmdC52MS5IZWFydGJlYXRSZXNwb25zZUgAEi0KBHNuYXAYDCABKAsyHS5yYmt2LnJhZnQudjEuSW5zdGFsbFNuYXBzaG90SAASLQoKcmVhZF9pbmRleBgNIAEoCzIXLnJia3YucmFmdC52MS5SZWFkSW5kZXhIABI6Cg9yZWFkX2luZGV4X3Jlc3AYDiABKAsyHy5yYmt2LnJhZnQudjEuUmVhZEluZGV4UmVzcG9uc2VIABIvCgt0aW1lb3V0X25vdxgPIAEoCzIYLnJia3YucmFmdC52MS5UaW1lb3V0Tm93SABCBgoEYm9keSKSAQoNU25hcHNob3RDaHVuaxIMCgRmcm9tGAEgASgJEgoKAnRvGAIgASgJEgwKBHRlcm0YAyABKAQSFgoOc25hcHNob3RfaW5kZXgYBCABKAQSFQoNc25hcHNob3RfdGVybRgFIAEoBBIOCgZvZmZzZXQYBiABKAQSDAoEZGF0YRgHIAEoDBIMCgRkb25lGAggASgIInIKEFNuYXBzaG90Q2h1bmtBY2sSDAoEZnJvbRgBIAEoCRIKCgJ0bxgCIAEoCRIMCgR0ZXJtGAMgASgEEhYKDnNuYXBzaG90X2luZGV4GAQgASgEEg4KBm9mZnNldBgFIAEoBBIOCgZyZWplY3QYBiABKAgiNQoFSGVsbG8SEgoKY2x1c3Rlcl9pZBgBIAEoBBIMCgRmcm9tGAIgASgJEgoKAnRvGAMgASgJIscBCgVGcmFtZRInCghtZXNzYWdlcxgBIAMoCzIVLnJia3YucmFmdC52MS5NZXNzYWdlEjQKD3NuYXBzaG90X2NodW5rcxgCIAMoCzIbLnJia3YucmFmdC52MS5TbmFwc2hvdENodW5rEjsKE3NuYXBzaG90X2NodW5rX2Fja3MYAyADKAsyHi5yYmt2LnJhZnQudjEuU25hcHNob3RDaHVua0FjaxIiCgVoZWxsbxgEIAEoCzITLnJia3YucmFmdC52MS5IZWxsbypaCglFbnRyeVR5cGUSGgoWRU5UUllfVFlQRV9VTlNQRUNJRklFRBAAEhUKEUVOVFJZX1RZUEVfTk9STUFMEAESGgoWRU5UUllfVFlQRV9DT05GX0NIQU5HRRACYgZwcm90bzM", [file_rbkv_v1_kv]);
 
 /**
  * One command of the KV state machine.
@@ -53,7 +53,7 @@ export type Command = Message$1<"rbkv.raft.v1.Command"> & {
    * The leader's clock when it proposed the command (ms since the Unix epoch). Informational:
    * expiry times are already absolute in the commands.
    *
-   * @generated from field: uint64 now_ms = 15 [jstype = JS_NUMBER];
+   * @generated from field: uint64 now_ms = 15;
    */
   nowMs: bigint;
 };
@@ -84,7 +84,7 @@ export type PutCommand = Message$1<"rbkv.raft.v1.PutCommand"> & {
   /**
    * Absolute expiry in ms since the Unix epoch; 0: never expires.
    *
-   * @generated from field: uint64 expires_at_ms = 3 [jstype = JS_NUMBER];
+   * @generated from field: uint64 expires_at_ms = 3;
    */
   expiresAtMs: bigint;
 
@@ -187,12 +187,12 @@ export type ExpiringKey = Message$1<"rbkv.raft.v1.ExpiringKey"> & {
   /**
    * The key is deleted only if it still has this mod_revision (it was not written since).
    *
-   * @generated from field: int64 mod_revision = 2 [jstype = JS_NUMBER];
+   * @generated from field: int64 mod_revision = 2;
    */
   modRevision: bigint;
 
   /**
-   * @generated from field: uint64 expires_at_ms = 3 [jstype = JS_NUMBER];
+   * @generated from field: uint64 expires_at_ms = 3;
    */
   expiresAtMs: bigint;
 };
@@ -230,12 +230,12 @@ export const ExpireCommandSchema: GenMessage<ExpireCommand> = /*@__PURE__*/
  */
 export type Entry = Message$1<"rbkv.raft.v1.Entry"> & {
   /**
-   * @generated from field: uint64 term = 1 [jstype = JS_NUMBER];
+   * @generated from field: uint64 term = 1;
    */
   term: bigint;
 
   /**
-   * @generated from field: uint64 index = 2 [jstype = JS_NUMBER];
+   * @generated from field: uint64 index = 2;
    */
   index: bigint;
 
@@ -288,12 +288,12 @@ export const ConfStateSchema: GenMessage<ConfState> = /*@__PURE__*/
  */
 export type SnapshotMeta = Message$1<"rbkv.raft.v1.SnapshotMeta"> & {
   /**
-   * @generated from field: uint64 index = 1 [jstype = JS_NUMBER];
+   * @generated from field: uint64 index = 1;
    */
   index: bigint;
 
   /**
-   * @generated from field: uint64 term = 2 [jstype = JS_NUMBER];
+   * @generated from field: uint64 term = 2;
    */
   term: bigint;
 
@@ -317,12 +317,12 @@ export const SnapshotMetaSchema: GenMessage<SnapshotMeta> = /*@__PURE__*/
  */
 export type Vote = Message$1<"rbkv.raft.v1.Vote"> & {
   /**
-   * @generated from field: uint64 last_index = 1 [jstype = JS_NUMBER];
+   * @generated from field: uint64 last_index = 1;
    */
   lastIndex: bigint;
 
   /**
-   * @generated from field: uint64 last_term = 2 [jstype = JS_NUMBER];
+   * @generated from field: uint64 last_term = 2;
    */
   lastTerm: bigint;
 
@@ -367,12 +367,12 @@ export const VoteResponseSchema: GenMessage<VoteResponse> = /*@__PURE__*/
  */
 export type Append = Message$1<"rbkv.raft.v1.Append"> & {
   /**
-   * @generated from field: uint64 prev_index = 1 [jstype = JS_NUMBER];
+   * @generated from field: uint64 prev_index = 1;
    */
   prevIndex: bigint;
 
   /**
-   * @generated from field: uint64 prev_term = 2 [jstype = JS_NUMBER];
+   * @generated from field: uint64 prev_term = 2;
    */
   prevTerm: bigint;
 
@@ -382,7 +382,7 @@ export type Append = Message$1<"rbkv.raft.v1.Append"> & {
   entries: Entry[];
 
   /**
-   * @generated from field: uint64 commit = 4 [jstype = JS_NUMBER];
+   * @generated from field: uint64 commit = 4;
    */
   commit: bigint;
 };
@@ -406,17 +406,17 @@ export type AppendResponse = Message$1<"rbkv.raft.v1.AppendResponse"> & {
   reject: boolean;
 
   /**
-   * @generated from field: uint64 index = 2 [jstype = JS_NUMBER];
+   * @generated from field: uint64 index = 2;
    */
   index: bigint;
 
   /**
-   * @generated from field: uint64 hint_index = 3 [jstype = JS_NUMBER];
+   * @generated from field: uint64 hint_index = 3;
    */
   hintIndex: bigint;
 
   /**
-   * @generated from field: uint64 hint_term = 4 [jstype = JS_NUMBER];
+   * @generated from field: uint64 hint_term = 4;
    */
   hintTerm: bigint;
 };
@@ -435,14 +435,14 @@ export const AppendResponseSchema: GenMessage<AppendResponse> = /*@__PURE__*/
  */
 export type Heartbeat = Message$1<"rbkv.raft.v1.Heartbeat"> & {
   /**
-   * @generated from field: uint64 commit = 1 [jstype = JS_NUMBER];
+   * @generated from field: uint64 commit = 1;
    */
   commit: bigint;
 
   /**
    * > 0 marks a ReadIndex confirmation round.
    *
-   * @generated from field: uint64 read_seq = 2 [jstype = JS_NUMBER];
+   * @generated from field: uint64 read_seq = 2;
    */
   readSeq: bigint;
 };
@@ -461,7 +461,7 @@ export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
  */
 export type HeartbeatResponse = Message$1<"rbkv.raft.v1.HeartbeatResponse"> & {
   /**
-   * @generated from field: uint64 read_seq = 1 [jstype = JS_NUMBER];
+   * @generated from field: uint64 read_seq = 1;
    */
   readSeq: bigint;
 };
@@ -524,7 +524,7 @@ export type ReadIndexResponse = Message$1<"rbkv.raft.v1.ReadIndexResponse"> & {
   ctx: string;
 
   /**
-   * @generated from field: uint64 index = 2 [jstype = JS_NUMBER];
+   * @generated from field: uint64 index = 2;
    */
   index: bigint;
 
@@ -573,7 +573,7 @@ export type Message = Message$1<"rbkv.raft.v1.Message"> & {
   to: string;
 
   /**
-   * @generated from field: uint64 term = 3 [jstype = JS_NUMBER];
+   * @generated from field: uint64 term = 3;
    */
   term: bigint;
 
@@ -679,26 +679,26 @@ export type SnapshotChunk = Message$1<"rbkv.raft.v1.SnapshotChunk"> & {
   to: string;
 
   /**
-   * @generated from field: uint64 term = 3 [jstype = JS_NUMBER];
+   * @generated from field: uint64 term = 3;
    */
   term: bigint;
 
   /**
    * Identifies the snapshot being sent (its meta index and term).
    *
-   * @generated from field: uint64 snapshot_index = 4 [jstype = JS_NUMBER];
+   * @generated from field: uint64 snapshot_index = 4;
    */
   snapshotIndex: bigint;
 
   /**
-   * @generated from field: uint64 snapshot_term = 5 [jstype = JS_NUMBER];
+   * @generated from field: uint64 snapshot_term = 5;
    */
   snapshotTerm: bigint;
 
   /**
    * Byte offset of `data` in the snapshot stream.
    *
-   * @generated from field: uint64 offset = 6 [jstype = JS_NUMBER];
+   * @generated from field: uint64 offset = 6;
    */
   offset: bigint;
 
@@ -739,17 +739,17 @@ export type SnapshotChunkAck = Message$1<"rbkv.raft.v1.SnapshotChunkAck"> & {
   to: string;
 
   /**
-   * @generated from field: uint64 term = 3 [jstype = JS_NUMBER];
+   * @generated from field: uint64 term = 3;
    */
   term: bigint;
 
   /**
-   * @generated from field: uint64 snapshot_index = 4 [jstype = JS_NUMBER];
+   * @generated from field: uint64 snapshot_index = 4;
    */
   snapshotIndex: bigint;
 
   /**
-   * @generated from field: uint64 offset = 5 [jstype = JS_NUMBER];
+   * @generated from field: uint64 offset = 5;
    */
   offset: bigint;
 
