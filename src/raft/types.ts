@@ -62,8 +62,9 @@ export type Message =
   | (Envelope & { type: "app"; prevIndex: number; prevTerm: number; entries: Entry[]; commit: number })
   /**
    * Reply to "app" (and to "snap"). Accepted: `index` is the follower's last index known to match.
-   * Rejected: `index` is the prevIndex that failed, and the hint lets the leader skip a whole term:
-   * `hintIndex` is the first index to try next and `hintTerm` the follower's term there (0 if none).
+   * Rejected: `index` is the prevIndex that failed, and the hint lets the leader skip a whole term
+   * at a time: `hintIndex` is the highest index that may still match (the follower's last entry with
+   * a term <= the rejected prevTerm) and `hintTerm` the follower's term there.
    */
   | (Envelope & { type: "appResp"; reject: boolean; index: number; hintIndex: number; hintTerm: number })
   /** `readSeq` > 0 marks a ReadIndex confirmation round. */
