@@ -1,0 +1,1 @@
+export { FileLogStorage, type FileLogStorageOptions, type StorageUpdate } from "./file_log_storage";

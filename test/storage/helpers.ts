@@ -1,0 +1,45 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { EntryType, type Entry } from "../../src/raft/types";
+
+export function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "rbkv-storage-"));
+}
+
+export function removeDir(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Deterministic PRNG (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function entry(index: number, term: number, size = 16, fill = index): Entry {
+  const data = new Uint8Array(size);
+  for (let i = 0; i < size; i++) data[i] = (fill * 31 + i) & 0xff;
+  return { index, term, type: index % 5 === 0 ? EntryType.ConfChange : EntryType.Normal, data };
+}
+
+export function entries(from: number, to: number, term: number, size = 16): Entry[] {
+  const out: Entry[] = [];
+  for (let i = from; i <= to; i++) out.push(entry(i, term, size));
+  return out;
+}
+
+/** Comparable form of entries (Uint8Array vs Buffer subclasses compare as plain arrays). */
+export function plain(es: Entry[]): { index: number; term: number; type: EntryType; data: number[] }[] {
+  return es.map((e) => ({ index: e.index, term: e.term, type: e.type, data: Array.from(e.data) }));
+}
+
+export function segmentFiles(dir: string): string[] {
+  return fs.readdirSync(dir).filter((n) => n.endsWith(".seg")).sort();
+}
