@@ -50,8 +50,9 @@ export type Command = Message$1<"rbkv.raft.v1.Command"> & {
   } | { case: undefined; value?: undefined };
 
   /**
-   * The leader's clock when it proposed the command (ms since the Unix epoch). Informational:
-   * expiry times are already absolute in the commands.
+   * The leader's clock when it proposed the command (ms since the Unix epoch). While applying the
+   * command, a key whose expiry is <= now_ms counts as absent (compares, reads, prev_kv) even if
+   * its Expire command has not been applied yet. 0: no key counts as expired.
    *
    * @generated from field: uint64 now_ms = 15;
    */

@@ -1,0 +1,54 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { type KeyValue, KeyValueSchema } from "../gen/rbkv/v1/kv_pb";
+import { readU64, viewOf, writeU64 } from "./bytes";
+
+/** What the store keeps per live key (the key itself is in the LevelDB key). */
+export interface StoredKv {
+  value: Uint8Array;
+  createRevision: number;
+  modRevision: number;
+  version: number;
+  /** Absolute expiry in ms since the epoch; 0 = never. */
+  expiresAtMs: number;
+}
+
+const HEADER = 32;
+
+export function encodeStoredKv(kv: StoredKv): Uint8Array {
+  const out = new Uint8Array(HEADER + kv.value.length);
+  const view = new DataView(out.buffer);
+  writeU64(view, 0, kv.createRevision);
+  writeU64(view, 8, kv.modRevision);
+  writeU64(view, 16, kv.version);
+  writeU64(view, 24, kv.expiresAtMs);
+  out.set(kv.value, HEADER);
+  return out;
+}
+
+export function decodeStoredKv(bytes: Uint8Array): StoredKv {
+  const view = viewOf(bytes);
+  return {
+    createRevision: readU64(view, 0),
+    modRevision: readU64(view, 8),
+    version: readU64(view, 16),
+    expiresAtMs: readU64(view, 24),
+    value: bytes.subarray(HEADER),
+  };
+}
+
+/** A key past its expiry reads as absent, even before its Expire command is applied. */
+export function isExpired(kv: StoredKv, nowMs: number): boolean {
+  return kv.expiresAtMs !== 0 && nowMs > 0 && kv.expiresAtMs <= nowMs;
+}
+
+export function toKeyValue(key: Uint8Array, kv: StoredKv, keysOnly = false): KeyValue {
+  return create(KeyValueSchema, {
+    key,
+    value: keysOnly ? new Uint8Array(0) : kv.value,
+    createRevision: BigInt(kv.createRevision),
+    modRevision: BigInt(kv.modRevision),
+    version: BigInt(kv.version),
+    expiresAt: kv.expiresAtMs === 0 ? undefined : timestampFromMs(kv.expiresAtMs),
+  });
+}

@@ -1,0 +1,297 @@
+import { existsSync } from "node:fs";
+import { rename, rm } from "node:fs/promises";
+import type { Command } from "../gen/rbkv/raft/v1/raft_pb";
+import type { Event, GetResponse, RangeResponse } from "../gen/rbkv/v1/kv_pb";
+import { type Entry, EntryType } from "../raft/types";
+import { ApplyBatch } from "./apply_batch";
+import { applyCommand, type CommandResult } from "./apply_command";
+import { concatBytes, readU64, u64Bytes, viewOf } from "./bytes";
+import { decodeCommand } from "./commands";
+import { type Db, openDb } from "./db";
+import { type ExpiredKey, readExpiredKeys } from "./expiry";
+import { type HistoryPage, pruneHistory, readHistory, readMetaNumber } from "./history";
+import { META_APPLIED, META_HISTORY_FIRST, META_MEMBERSHIP, META_REVISION } from "./keys";
+import {
+  applyConfChangeEntry,
+  decodeMembership,
+  emptyMembership,
+  encodeMembership,
+  type Membership,
+} from "./membership";
+import { DbSource, type RangeQuery, readGet, readRange } from "./read";
+import type { KvSnapshotMeta } from "./snapshot_format";
+import { installSnapshotStream, snapshotStream } from "./snapshot_stream";
+
+export interface KvStoreOptions {
+  /** Watch history keeps at least this many revisions. */
+  historyRevisions?: number;
+  /** fsync each applied batch (the Raft log makes this unnecessary unless it is compacted eagerly). */
+  sync?: boolean;
+  /** Approximate bytes per snapshot stream chunk. */
+  snapshotChunkBytes?: number;
+}
+
+/** What applying one entry produced. */
+export type ApplyOutcome =
+  | CommandResult
+  | { kind: "noop"; revision: number }
+  | { kind: "confChange"; membership: Membership; revision: number }
+  /** The entry's data could not be decoded; it is skipped the same way on every member. */
+  | { kind: "invalid"; error: string; revision: number };
+
+/** The outcome of one applied entry, for the client waiting on that index. */
+export type ApplyResult = ApplyOutcome & { index: number };
+
+/** What a listener hears after each applied batch. */
+export interface AppliedBatch {
+  /** Events in revision order (an event's revision is event.kv.modRevision). */
+  events: Event[];
+  revision: number;
+  appliedIndex: number;
+}
+
+export type AppliedListener = (batch: AppliedBatch) => void;
+
+const DEFAULT_HISTORY_REVISIONS = 100_000;
+
+/**
+ * The KV state machine: applies committed Raft entries to LevelDB and serves reads, watch
+ * history and snapshots. The applied index, its term and the membership are written in the same
+ * batch as the data they describe, so after a restart exactly the entries after appliedIndex()
+ * must be applied again.
+ */
+export class KvStore {
+  private db: Db;
+  private applied = 0;
+  private term = 0;
+  private rev = 0;
+  private historyFirst = 1;
+  private membership: Membership = emptyMembership();
+  private readonly listeners = new Set<AppliedListener>();
+  /** applyEntries and replaceWith run one at a time, in call order. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly options: Required<KvStoreOptions>;
+
+  private constructor(
+    private readonly dir: string,
+    db: Db,
+    options: KvStoreOptions,
+  ) {
+    this.db = db;
+    this.options = {
+      historyRevisions: options.historyRevisions ?? DEFAULT_HISTORY_REVISIONS,
+      sync: options.sync ?? false,
+      snapshotChunkBytes: options.snapshotChunkBytes ?? 256 << 10,
+    };
+    this.loadMeta();
+  }
+
+  static async open(dir: string, options: KvStoreOptions = {}): Promise<KvStore> {
+    await recoverInterruptedReplace(dir);
+    return new KvStore(dir, await openDb(dir), options);
+  }
+
+  /**
+   * Writes a snapshot stream into `stagingDir` (which must not be the store's directory) and
+   * verifies it. Then call replaceWith(stagingDir) on the running store.
+   */
+  static installSnapshot(stagingDir: string, chunks: AsyncIterable<Uint8Array>): Promise<KvSnapshotMeta> {
+    return installSnapshotStream(stagingDir, chunks);
+  }
+
+  async close(): Promise<void> {
+    await this.enqueue(() => this.db.close());
+  }
+
+  appliedIndex(): number {
+    return this.applied;
+  }
+
+  appliedTerm(): number {
+    return this.term;
+  }
+
+  revision(): number {
+    return this.rev;
+  }
+
+  /** The first revision the watch history still holds. */
+  firstHistoryRevision(): number {
+    return this.historyFirst;
+  }
+
+  conf(): Membership {
+    return this.membership;
+  }
+
+  snapshotMeta(): KvSnapshotMeta {
+    return {
+      index: this.applied,
+      term: this.term,
+      conf: this.membership.conf,
+      contexts: this.membership.contexts,
+      revision: this.rev,
+    };
+  }
+
+  /** Applies committed entries in one LevelDB batch. Entries at or below appliedIndex() are skipped. */
+  applyEntries(entries: Entry[]): Promise<ApplyResult[]> {
+    return this.enqueue(() => this.applyBatch(entries));
+  }
+
+  /** Reads one key as of now; a key past its expiry reads as absent. */
+  get(key: Uint8Array, nowMs: number): GetResponse {
+    const snapshot = this.db.snapshot();
+    try {
+      const revision = readMetaNumber(this.db.getSync(META_REVISION, { snapshot }), 0);
+      return readGet(new DbSource(this.db, snapshot), key, nowMs, revision);
+    } finally {
+      void snapshot.close();
+    }
+  }
+
+  async range(query: RangeQuery, nowMs: number): Promise<RangeResponse> {
+    const snapshot = this.db.snapshot();
+    try {
+      const revision = readMetaNumber(this.db.getSync(META_REVISION, { snapshot }), 0);
+      return await readRange(new DbSource(this.db, snapshot), query, nowMs, revision);
+    } finally {
+      await snapshot.close();
+    }
+  }
+
+  /** Keys whose expiry is <= nowMs, for the leader to propose in an Expire command. */
+  expiredKeys(nowMs: number, limit: number): Promise<ExpiredKey[]> {
+    return readExpiredKeys(this.db, nowMs, limit);
+  }
+
+  /** Watch history from startRevision on [key, rangeEnd); limit 0 = no limit. */
+  eventsSince(startRevision: number, key: Uint8Array, rangeEnd: Uint8Array, limit = 0): Promise<HistoryPage> {
+    return readHistory(this.db, startRevision, key, rangeEnd, limit);
+  }
+
+  /** Calls `listener` after every applied batch. It must not block; returns an unsubscribe. */
+  subscribe(listener: AppliedListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** A consistent snapshot of the whole store as a framed, checksummed byte stream. */
+  createSnapshotStream(): AsyncIterable<Uint8Array> {
+    return snapshotStream(this.db, this.options.snapshotChunkBytes);
+  }
+
+  /**
+   * Swaps in a database written by installSnapshot: closes the current one, moves the staged
+   * directory into place, reopens. Waits for applies in progress; reads fail while it runs.
+   */
+  replaceWith(stagedDir: string): Promise<void> {
+    return this.enqueue(async () => {
+      await this.db.close();
+      const old = replacedDir(this.dir);
+      await rm(old, { recursive: true, force: true });
+      await rename(this.dir, old);
+      await rename(stagedDir, this.dir);
+      await rm(old, { recursive: true, force: true });
+      this.db = await openDb(this.dir);
+      this.loadMeta();
+    });
+  }
+
+  async dbSizeBytes(): Promise<number> {
+    return this.db.approximateSize(new Uint8Array([0]), new Uint8Array([0xff]));
+  }
+
+  private enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(job);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private loadMeta(): void {
+    const applied = this.db.getSync(META_APPLIED);
+    this.applied = applied ? readU64(viewOf(applied), 0) : 0;
+    this.term = applied ? readU64(viewOf(applied), 8) : 0;
+    this.rev = readMetaNumber(this.db.getSync(META_REVISION), 0);
+    this.historyFirst = readMetaNumber(this.db.getSync(META_HISTORY_FIRST), 1);
+    const membership = this.db.getSync(META_MEMBERSHIP);
+    this.membership = membership ? decodeMembership(membership) : emptyMembership();
+  }
+
+  private async applyBatch(entries: Entry[]): Promise<ApplyResult[]> {
+    const batch = new ApplyBatch(this.db, this.rev);
+    const results: ApplyResult[] = [];
+    let applied = this.applied;
+    let term = this.term;
+    let membership = this.membership;
+    for (const entry of entries) {
+      if (entry.index <= applied) continue;
+      if (entry.index !== applied + 1) {
+        throw new Error(`applyEntries: entry ${entry.index} does not follow applied index ${applied}`);
+      }
+      const outcome = await this.applyEntry(batch, entry, membership);
+      if (outcome.kind === "confChange") membership = outcome.membership;
+      results.push({ ...outcome, index: entry.index });
+      applied = entry.index;
+      term = entry.term;
+    }
+    if (results.length === 0) return results;
+
+    const ops = batch.ops;
+    ops.push({ type: "put", key: META_APPLIED, value: concatBytes(u64Bytes(applied), u64Bytes(term)) });
+    if (batch.revision !== this.rev) ops.push({ type: "put", key: META_REVISION, value: u64Bytes(batch.revision) });
+    if (membership !== this.membership) ops.push({ type: "put", key: META_MEMBERSHIP, value: encodeMembership(membership) });
+    const historyFirst = pruneHistory(ops, this.historyFirst, batch.revision, this.options.historyRevisions);
+    if (historyFirst !== this.historyFirst) ops.push({ type: "put", key: META_HISTORY_FIRST, value: u64Bytes(historyFirst) });
+    await this.db.batch(ops, { sync: this.options.sync });
+
+    this.applied = applied;
+    this.term = term;
+    this.rev = batch.revision;
+    this.membership = membership;
+    this.historyFirst = historyFirst;
+    this.notify({ events: batch.events, revision: batch.revision, appliedIndex: applied });
+    return results;
+  }
+
+  private async applyEntry(batch: ApplyBatch, entry: Entry, membership: Membership): Promise<ApplyOutcome> {
+    const invalid = (err: unknown): ApplyOutcome => ({ kind: "invalid", error: String(err), revision: batch.revision });
+    if (entry.type === EntryType.ConfChange) {
+      try {
+        return { kind: "confChange", membership: applyConfChangeEntry(membership, entry.data), revision: batch.revision };
+      } catch (err) {
+        return invalid(err);
+      }
+    }
+    if (entry.data.length === 0) return { kind: "noop", revision: batch.revision };
+    let command: Command;
+    try {
+      command = decodeCommand(entry.data);
+    } catch (err) {
+      return invalid(err);
+    }
+    return applyCommand(batch, command);
+  }
+
+  private notify(batch: AppliedBatch): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(batch);
+      } catch {
+        // A failing listener must not fail the apply of a batch that is already durable.
+      }
+    }
+  }
+}
+
+function replacedDir(dir: string): string {
+  return `${dir}.replaced`;
+}
+
+/** A crash between the two renames of replaceWith leaves only the old directory, moved aside. */
+async function recoverInterruptedReplace(dir: string): Promise<void> {
+  const old = replacedDir(dir);
+  if (!existsSync(old)) return;
+  if (existsSync(dir)) await rm(old, { recursive: true, force: true });
+  else await rename(old, dir);
+}
