@@ -1,0 +1,178 @@
+// The safety invariants, checked incrementally at the moment the state they speak about changes:
+// election safety, log matching, leader completeness, state machine safety, and no stale reads.
+import type { MemoryStorage } from "../../../src/raft/memory_storage";
+import { EntryType, Role, type Entry, type HardState, type NodeId, type SnapshotMeta, type Status } from "../../../src/raft/types";
+import { violation } from "./failure";
+import type { SimNode } from "./sim_node";
+
+const decoder = new TextDecoder();
+
+function digestOf(e: Entry): string {
+  return `${e.type === EntryType.ConfChange ? "conf" : "cmd"}:${decoder.decode(e.data)}`;
+}
+
+interface LeaderCheck {
+  term: number;
+  /** Every index up to this one was known committed when the node became leader. */
+  committedUpTo: number;
+}
+
+export class SafetyChecker {
+  /** Election safety: the one leader seen in each term, over the whole run. */
+  private readonly leaderOfTerm = new Map<number, NodeId>();
+  /** Log matching: (index, term) names exactly one entry and one predecessor term, ever. */
+  private readonly entryIdentity = new Map<string, { digest: string; prevTerm: number }>();
+  /** Entries known committed (applied somewhere, or covered by a durable commit index). */
+  private readonly committedTerm = new Map<number, number>();
+  /** State machine safety: what was applied at each index, anywhere. */
+  private readonly appliedAt = new Map<number, { term: number; digest: string }>();
+  private readonly pendingLeaderChecks = new Map<NodeId, LeaderCheck>();
+  /** Highest index known committed. */
+  committedMax = 0;
+  maxAppliedIndex = 0;
+  elections = 0;
+
+  /** After every step that touched `node`: election safety and the core's own counters. */
+  observeStatus(node: SimNode, st: Status): void {
+    if (st.commit < node.lastCommit) {
+      violation("commit-monotonic", `${node.id} commit went from ${node.lastCommit} to ${st.commit}`);
+    }
+    if (st.commit > st.lastIndex) violation("commit-within-log", `${node.id} commit ${st.commit} > lastIndex ${st.lastIndex}`);
+    node.lastCommit = st.commit;
+    if (st.role === Role.Leader) {
+      const seen = this.leaderOfTerm.get(st.term);
+      if (seen === undefined) {
+        this.leaderOfTerm.set(st.term, node.id);
+        this.elections++;
+      } else if (seen !== node.id) {
+        violation("election-safety", `term ${st.term} has two leaders: ${seen} and ${node.id}`);
+      }
+      if (node.lastRole !== Role.Leader || node.lastTerm !== st.term) this.becameLeader(node, st);
+    }
+    node.lastRole = st.role;
+    node.lastTerm = st.term;
+  }
+
+  private becameLeader(node: SimNode, st: Status): void {
+    // Leader completeness, first part: the new leader's log reaches every committed index.
+    if (st.lastIndex < this.committedMax) {
+      violation(
+        "leader-completeness",
+        `${node.id} became leader of term ${st.term} with lastIndex ${st.lastIndex} < committed ${this.committedMax}`,
+      );
+    }
+    // Second part, once its first entry of the term is durable: its log holds each committed entry.
+    this.pendingLeaderChecks.set(node.id, { term: st.term, committedUpTo: this.committedMax });
+  }
+
+  forgetNode(node: SimNode): void {
+    this.pendingLeaderChecks.delete(node.id);
+  }
+
+  /** Before a Ready's entries are written: a node never overwrites an entry it durably committed. */
+  beforeAppend(node: SimNode, entries: Entry[]): void {
+    if (entries.length === 0) return;
+    const storage = node.storage;
+    const durableCommit = storage.hardState().commit;
+    const last = Math.min(storage.lastIndex(), durableCommit, entries[entries.length - 1].index);
+    for (let i = Math.max(entries[0].index, storage.firstIndex()); i <= last; i++) {
+      const fresh = entries[i - entries[0].index];
+      if (storage.term(i) !== fresh.term) {
+        violation(
+          "no-truncate-committed",
+          `${node.id} overwrites committed entry ${i} (term ${storage.term(i)}, durable commit ${durableCommit}) with term ${fresh.term}`,
+        );
+      }
+    }
+  }
+
+  /** After a Ready's entries were written to `node`'s storage. */
+  afterAppend(node: SimNode, entries: Entry[]): void {
+    if (entries.length === 0) return;
+    const storage = node.storage;
+    let prevTerm = storage.term(entries[0].index - 1);
+    for (const e of entries) {
+      const key = `${e.index}/${e.term}`;
+      const digest = digestOf(e);
+      const known = this.entryIdentity.get(key);
+      if (known === undefined) {
+        this.entryIdentity.set(key, { digest, prevTerm });
+      } else if (known.digest !== digest || known.prevTerm !== prevTerm) {
+        violation(
+          "log-matching",
+          `${node.id} stores entry ${key} = ${digest} after term ${prevTerm}, but another log has ${known.digest} after term ${known.prevTerm}`,
+        );
+      }
+      prevTerm = e.term;
+    }
+    const check = this.pendingLeaderChecks.get(node.id);
+    if (check && entries.some((e) => e.term === check.term)) {
+      this.pendingLeaderChecks.delete(node.id);
+      this.checkLeaderLog(node, check);
+    }
+  }
+
+  private checkLeaderLog(node: SimNode, check: LeaderCheck): void {
+    const storage = node.storage;
+    if (storage.lastIndex() < check.committedUpTo) {
+      violation("leader-completeness", `leader ${node.id} of term ${check.term} durably ends at ${storage.lastIndex()} < committed ${check.committedUpTo}`);
+    }
+    for (let i = storage.firstIndex(); i <= check.committedUpTo; i++) {
+      const want = this.committedTerm.get(i);
+      if (want !== undefined && storage.term(i) !== want) {
+        violation(
+          "leader-completeness",
+          `leader ${node.id} of term ${check.term} has term ${storage.term(i)} at ${i}, but the entry committed there has term ${want}`,
+        );
+      }
+    }
+  }
+
+  /** After a Ready's hard state was written: everything up to its commit index is committed. */
+  afterHardState(node: SimNode, hs: HardState): void {
+    const storage = node.storage;
+    if (hs.commit > storage.lastIndex()) {
+      violation("commit-durable", `${node.id} persisted commit ${hs.commit} beyond its durable last index ${storage.lastIndex()}`);
+    }
+    const from = Math.max(node.commitRecorded + 1, storage.firstIndex());
+    for (let i = from; i <= hs.commit; i++) this.recordCommitted(node, i, storage.term(i));
+    node.commitRecorded = Math.max(node.commitRecorded, hs.commit);
+  }
+
+  afterSnapshot(node: SimNode, meta: SnapshotMeta, storage: MemoryStorage): void {
+    this.recordCommitted(node, meta.index, meta.term);
+    node.commitRecorded = Math.max(node.commitRecorded, meta.index);
+    if (storage.lastIndex() !== meta.index) violation("snapshot-install", `${node.id} log not reset to ${meta.index}`);
+  }
+
+  private recordCommitted(node: SimNode, index: number, term: number): void {
+    const known = this.committedTerm.get(index);
+    if (known === undefined) {
+      this.committedTerm.set(index, term);
+      if (index > this.committedMax) this.committedMax = index;
+    } else if (known !== term) {
+      violation("committed-entry-conflict", `${node.id} holds committed index ${index} with term ${term}, but term ${known} was committed there`);
+    }
+  }
+
+  /** Before `entry` is applied to `node`'s state machine. True when no node applied that index before. */
+  beforeApply(node: SimNode, entry: Entry): boolean {
+    const sm = node.sm;
+    if (entry.index !== sm.appliedIndex + 1) {
+      violation("apply-order", `${node.id} applied ${sm.appliedIndex} and is handed entry ${entry.index}`);
+    }
+    const digest = digestOf(entry);
+    const known = this.appliedAt.get(entry.index);
+    if (known === undefined) {
+      this.appliedAt.set(entry.index, { term: entry.term, digest });
+    } else if (known.term !== entry.term || known.digest !== digest) {
+      violation(
+        "state-machine-safety",
+        `${node.id} applies ${digest} (term ${entry.term}) at ${entry.index}, another node applied ${known.digest} (term ${known.term})`,
+      );
+    }
+    this.recordCommitted(node, entry.index, entry.term);
+    if (entry.index > this.maxAppliedIndex) this.maxAppliedIndex = entry.index;
+    return known === undefined;
+  }
+}
