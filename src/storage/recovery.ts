@@ -84,16 +84,13 @@ class Replay {
 
 /** Returns null when the directory holds no log yet. */
 export function recoverLog(dir: string, logger: (msg: string) => void): RecoveredLog | null {
-  let files = listSegmentFiles(dir);
+  const allFiles = listSegmentFiles(dir);
   // Deleting compacted segments is not ordered on disk, so a crash can leave a few old ones
   // behind a gap in the sequence; everything before the last gap was meant to be gone.
   let start = 0;
-  for (let i = 1; i < files.length; i++) if (files[i].seq !== files[i - 1].seq + 1) start = i;
-  for (const f of files.slice(0, start)) {
-    logger(`removing leftover compacted segment ${f.path}`);
-    fs.unlinkSync(f.path);
-  }
-  files = files.slice(start);
+  for (let i = 1; i < allFiles.length; i++) if (allFiles[i].seq !== allFiles[i - 1].seq + 1) start = i;
+  const leftovers = allFiles.slice(0, start);
+  const files = allFiles.slice(start);
 
   const replay = new Replay();
   const segments: Segment[] = [];
@@ -122,6 +119,7 @@ export function recoverLog(dir: string, logger: (msg: string) => void): Recovere
         pos = r.record.payloadEnd;
       }
       if (pos === 0) {
+        if (!isLast) throw new CorruptionError(f.path, 0, "empty segment that is not the last");
         // Only a segment whose very first write was torn can be empty: nothing in it was durable.
         logger(`removing segment ${f.path}: no complete record (its first write was torn)`);
         fs.unlinkSync(f.path);
@@ -130,7 +128,10 @@ export function recoverLog(dir: string, logger: (msg: string) => void): Recovere
       }
       segments.push({ seq: f.seq, firstIndex: f.firstIndex, path: f.path, fd: fs.openSync(f.path, isLast ? "r+" : "r"), size: pos });
     }
-    if (segments.length === 0) return null;
+    if (segments.length === 0) {
+      if (leftovers.length > 0) throw new Error(`log in ${dir}: only compacted leftovers remain (${leftovers[0].path} ...)`);
+      return null;
+    }
     if (replay.index.first() !== replay.snapshot.index + 1) {
       throw new Error(
         `log in ${dir} has a gap: entries ${replay.snapshot.index + 1}..${replay.index.first() - 1} are missing (segment ${files[0].path} is not the oldest needed)`,
@@ -139,6 +140,11 @@ export function recoverLog(dir: string, logger: (msg: string) => void): Recovere
   } catch (err) {
     for (const s of segments) fs.closeSync(s.fd);
     throw err;
+  }
+  // Only once the rest replayed cleanly, so a lost middle file never costs us the older ones.
+  for (const f of leftovers) {
+    logger(`removing leftover compacted segment ${f.path}`);
+    fs.unlinkSync(f.path);
   }
   const last = segments[segments.length - 1];
   if (files[files.length - 1].path !== last.path) {

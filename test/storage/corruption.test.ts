@@ -86,3 +86,36 @@ describe("corruption before the tail", () => {
     await s.close();
   });
 });
+
+describe("missing and leftover segment files", () => {
+  test("segments left behind by an interrupted compaction are removed on open", async () => {
+    const dir = await writeLog(400);
+    const backup = tempDir();
+    dirs.push(backup);
+    const oldest = segmentFiles(dir)[0];
+    fs.copyFileSync(path.join(dir, oldest), path.join(backup, oldest));
+    const s = await FileLogStorage.open(dir, { segmentBytes: 400 });
+    await s.compact({ index: 25, term: 1, conf: { voters: [], learners: [] } });
+    await s.close();
+    expect(segmentFiles(dir)).not.toContain(oldest);
+    expect(segmentFiles(dir)[0]).not.toMatch(/^log-0+1-/);
+    fs.copyFileSync(path.join(backup, oldest), path.join(dir, oldest));
+
+    const logs: string[] = [];
+    const r = await FileLogStorage.open(dir, { logger: (m) => logs.push(m) });
+    expect(logs).toEqual([`removing leftover compacted segment ${path.join(dir, oldest)}`]);
+    expect(r.firstIndex()).toBe(26);
+    expect(r.lastIndex()).toBe(30);
+    await r.close();
+    expect(segmentFiles(dir)).not.toContain(oldest);
+  });
+
+  test("a missing middle segment rejects open and deletes nothing", async () => {
+    const dir = await writeLog(400);
+    const files = segmentFiles(dir);
+    expect(files.length).toBeGreaterThan(3);
+    fs.unlinkSync(path.join(dir, files[1]));
+    await expect(FileLogStorage.open(dir)).rejects.toThrow(/gap/);
+    expect(segmentFiles(dir)).toEqual(files.filter((_, i) => i !== 1));
+  });
+});
