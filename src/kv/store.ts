@@ -198,6 +198,18 @@ export class KvStore {
     });
   }
 
+  /**
+   * Makes everything applied so far durable (one fsynced LevelDB write after the applies already
+   * queued). Call before discarding Raft log entries up to appliedIndex().
+   */
+  sync(): Promise<void> {
+    return this.enqueue(() =>
+      this.db.batch([{ type: "put", key: META_APPLIED, value: concatBytes(u64Bytes(this.applied), u64Bytes(this.term)) }], {
+        sync: true,
+      }),
+    );
+  }
+
   async dbSizeBytes(): Promise<number> {
     return this.db.approximateSize(new Uint8Array([0]), new Uint8Array([0xff]));
   }

@@ -38,3 +38,15 @@ test("applied index, term, revision and membership survive reopen", async () => 
   await expect(store.applyEntries([{ index: 9, term: 7, type: 0, data: new Uint8Array(0) }])).rejects.toThrow();
   await store.close();
 });
+
+test("sync() waits for queued applies and leaves the store usable", async () => {
+  const h = await Harness.create();
+  const pending = h.put("a", "1");
+  await h.store.sync();
+  await pending;
+  expect(h.value("a")).toBe("1");
+  await h.store.close();
+  const reopened = await KvStore.open(h.dir);
+  expect(reopened.appliedIndex()).toBe(1);
+  await reopened.close();
+});
