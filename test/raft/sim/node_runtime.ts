@@ -126,7 +126,9 @@ export class NodeRuntime implements SnapshotReceiver {
     const storage = node.storage;
     const applied = node.sm.appliedIndex;
     if (applied - storage.snapshot().index < w.params.workload.compactEvery) return;
-    const low = Math.max(storage.firstIndex() - 1, applied - w.params.workload.compactLag);
+    // snapshotMetaAt needs firstIndex-1 <= index as the core sees it (a restore may be under way).
+    const low = Math.max(storage.firstIndex() - 1, raft.status().firstIndex - 1, applied - w.params.workload.compactLag);
+    if (low > applied) return;
     const index = Math.min(w.rng.int(low, applied), storage.lastIndex());
     const meta = raft.snapshotMetaAt(index);
     if (meta.index !== index || meta.term !== storage.term(index)) {

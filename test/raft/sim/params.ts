@@ -51,6 +51,8 @@ export interface FaultSettings {
 export interface WorkloadSettings {
   proposeRate: number;
   maxBatch: number;
+  /** A client offers no more while the leader has this many entries not yet committed. */
+  maxOutstanding: number;
   maxPayloadPadding: number;
   readRate: number;
   /** Compact the log when this many entries were applied past the compaction point. */
@@ -121,6 +123,7 @@ export function paramsForSeed(seed: number, rng: Rng, overrides: ParamOverrides 
   const workload: WorkloadSettings = {
     proposeRate: rng.pick([0.2, 0.5, 0.9]),
     maxBatch: rng.int(1, 4),
+    maxOutstanding: rng.pick([4, 16, 48]),
     maxPayloadPadding: rng.pick([0, 8, 64]),
     readRate: rng.pick([0.05, 0.2, 0.5]),
     compactEvery: rng.int(5, 50),

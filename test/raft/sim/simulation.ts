@@ -39,7 +39,8 @@ class Simulation {
   private readonly transfers: SnapshotTransfers;
   private readonly cluster: Cluster;
   private readonly faults: FaultInjector;
-  private finalPayload: string | null = null;
+  private readonly finalPayloads: string[] = [];
+  private finalProposer: NodeId | null = null;
   private finalProposedAt = 0;
 
   constructor(readonly params: SimParams, root: Rng, options: RunOptions) {
@@ -80,7 +81,8 @@ class Simulation {
     const deadline = this.world.now + p.livenessTicks;
     while (this.world.now < deadline) {
       this.tick(false);
-      if (this.finalPayload !== null && this.workload.isAcked(this.finalPayload) && this.converged()) {
+      const acked = this.finalAcked();
+      if (acked !== null && this.converged(acked)) {
         this.checkFinalState();
         return;
       }
@@ -147,7 +149,10 @@ class Simulation {
       w.counters.steps++;
       const leaders = this.cluster.leaders();
       const target = leaders.length > 0 ? w.rng.pick(leaders) : null;
-      if (target) {
+      const status = target?.core().status();
+      if (target && status && status.lastIndex - status.commit >= wl.maxOutstanding) {
+        // Clients have bounded concurrency: they wait while this much is in flight.
+      } else if (target) {
         const batch = w.rng.int(1, wl.maxBatch);
         for (let i = 0; i < batch; i++) this.workload.propose(target);
         this.runtime.drive(target);
@@ -168,20 +173,29 @@ class Simulation {
     }
   }
 
-  /** In the final phase: keep offering one new proposal to the leader until one is acknowledged. */
+  /**
+   * In the final phase: offer a new proposal to the leader, and offer another when the leader
+   * changed or a few election timeouts passed; liveness needs one of them acknowledged.
+   */
   private finalProposal(): void {
     const w = this.world;
-    if (this.finalPayload !== null && this.workload.isAcked(this.finalPayload)) return;
-    if (this.finalPayload !== null && w.now - this.finalProposedAt < this.params.core.electionTicks) return;
+    if (this.finalAcked() !== null) return;
     const leaders = this.cluster.leaders();
     if (leaders.length === 0) return;
     const leader = w.rng.pick(leaders);
+    const fresh = leader.id !== this.finalProposer || w.now - this.finalProposedAt >= 4 * this.params.core.electionTicks;
+    if (this.finalPayloads.length > 0 && !fresh) return;
     const payload = this.workload.propose(leader);
     if (payload !== null) {
-      this.finalPayload = payload;
+      this.finalPayloads.push(payload);
+      this.finalProposer = leader.id;
       this.finalProposedAt = w.now;
       this.runtime.drive(leader);
     }
+  }
+
+  private finalAcked(): string | null {
+    return this.finalPayloads.find((p) => this.workload.isAcked(p)) ?? null;
   }
 
   private onConfChangeCommitted(index: number, data: Uint8Array): void {
@@ -205,11 +219,11 @@ class Simulation {
     });
   }
 
-  private converged(): boolean {
+  private converged(acked: string): boolean {
     const members = this.members();
     if (members.some((n) => !n.alive)) return false;
     const applied = members[0].sm.appliedIndex;
-    return members.every((n) => n.sm.appliedIndex === applied && n.sm.has(this.finalPayload!));
+    return members.every((n) => n.sm.appliedIndex === applied && n.sm.has(acked));
   }
 
   /** Every member holds the same commands, each acknowledged one exactly once. */
