@@ -54,6 +54,9 @@ export function presetEntry(index: number, term: number): Entry {
   return { index, term, type: EntryType.Normal, data: enc(`${index}@${term}`) };
 }
 
+/** The message variant(s) whose type can be T. */
+export type MsgOf<T extends MessageType> = Message extends infer M ? (M extends Message ? (T extends M["type"] ? M : never) : never) : never;
+
 export type MessageFilter = (m: Message) => boolean;
 
 /**
@@ -211,9 +214,9 @@ export class TestCluster {
   }
 
   /** Messages sent so far (see `sent`) of the given type, optionally only from/to given nodes. */
-  sentOf<T extends MessageType>(type: T, where: { from?: NodeId; to?: NodeId } = {}): Extract<Message, { type: T }>[] {
+  sentOf<T extends MessageType>(type: T, where: { from?: NodeId; to?: NodeId } = {}): MsgOf<T>[] {
     return this.sent.filter(
-      (m): m is Extract<Message, { type: T }> => m.type === type && (where.from === undefined || m.from === where.from) && (where.to === undefined || m.to === where.to),
+      (m): m is MsgOf<T> => m.type === type && (where.from === undefined || m.from === where.from) && (where.to === undefined || m.to === where.to),
     );
   }
 
