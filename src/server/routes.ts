@@ -1,0 +1,24 @@
+// Which services the client port serves.
+import type { ConnectRouter } from "@connectrpc/connect";
+import { Health } from "../gen/grpc/health/v1/health_pb";
+import { Cluster } from "../gen/rbkv/v1/cluster_pb";
+import { KV } from "../gen/rbkv/v1/kv_pb";
+import type { ClusterApi, KvApi, Limits } from "../node/api";
+import { createClusterService } from "./cluster_service";
+import { createHealthService, type HealthStatus } from "./health_service";
+import { createKvService } from "./kv_service";
+
+export interface RouteDeps {
+  kv: KvApi;
+  cluster: ClusterApi;
+  limits: Limits;
+  health: () => HealthStatus;
+}
+
+export function registerRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
+  return (router) => {
+    router.service(KV, createKvService(deps.kv, deps.limits));
+    router.service(Cluster, createClusterService(deps.cluster));
+    router.service(Health, createHealthService(deps.health));
+  };
+}

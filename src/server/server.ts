@@ -1,0 +1,112 @@
+// The client-facing server: gRPC, gRPC-Web and Connect (JSON and binary) for rbkv.v1.KV,
+// rbkv.v1.Cluster and grpc.health.v1.Health, plus an HTML page at GET /, all on one port.
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import { ConnectError, type Interceptor } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { ClusterApi, KvApi, Limits, NodeIdentity } from "../node/api";
+import { applyCors, type AllowedOrigins } from "./cors";
+import type { HealthStatus } from "./health_service";
+import { parseListenAddr } from "./listen_addr";
+import { consoleLogger, type ServerLogger } from "./logger";
+import type { NodeRequest, NodeResponse } from "./node_types";
+import { listenOnePort } from "./one_port";
+import { defaultPage, servePage, type PageFn } from "./page";
+import { registerRoutes } from "./routes";
+
+export interface ServerOptions {
+  /** "host:port"; port 0 picks a free port (see RunningServer.port). */
+  listenAddr: string;
+  kv: KvApi;
+  cluster: ClusterApi;
+  limits: Limits;
+  identity: NodeIdentity;
+  /** SERVING when this node is a member and knows a leader. */
+  health: () => HealthStatus;
+  /** Serves GET /; default: a small page naming the node, its addresses and version. */
+  page?: PageFn;
+  logger?: ServerLogger;
+  /** Origins browsers may call from; default "*". */
+  corsOrigins?: AllowedOrigins;
+  /** How long close() lets open calls finish before cutting connections; default 1000 ms. */
+  closeGraceMs?: number;
+}
+
+export interface RunningServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+const DEFAULT_CLOSE_GRACE_MS = 1000;
+
+/** Logs errors a handler threw that were not ConnectErrors: those are bugs, not client mistakes. */
+function logUnexpectedErrors(logger: ServerLogger): Interceptor {
+  return (next) => async (req) => {
+    try {
+      return await next(req);
+    } catch (err) {
+      if (!(err instanceof ConnectError)) {
+        logger.error(`${req.method.parent.typeName}/${req.method.name} failed: ${err instanceof Error ? err.stack : String(err)}`);
+      }
+      throw err;
+    }
+  };
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const logger = opts.logger ?? consoleLogger;
+  const page = opts.page ?? defaultPage(opts.identity);
+  const corsOrigins = opts.corsOrigins ?? "*";
+  const shutdown = new AbortController();
+
+  const rpc = connectNodeAdapter({
+    routes: registerRoutes(opts),
+    readMaxBytes: opts.limits.maxRequestBytes,
+    grpc: true,
+    grpcWeb: true,
+    connect: true,
+    shutdownSignal: shutdown.signal,
+    interceptors: [logUnexpectedErrors(logger)],
+    fallback: (req, res) => {
+      if ((req.method === "GET" || req.method === "HEAD") && (req.url === "/" || req.url?.startsWith("/?"))) {
+        servePage(page, req, res).catch((err: unknown) => {
+          logger.error(`GET / failed: ${String(err)}`);
+          if (!res.headersSent) res.writeHead(500);
+          res.end();
+        });
+        return;
+      }
+      res.writeHead(404, { "content-type": "text/plain" });
+      res.end("not found\n");
+    },
+  });
+
+  const handle = (req: NodeRequest, res: NodeResponse): void => {
+    if (applyCors(req, res, corsOrigins)) return;
+    rpc(req, res);
+  };
+
+  const http1 = http.createServer(handle);
+  const h2 = http2.createServer(handle);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  h2.on("session", (s) => {
+    sessions.add(s);
+    s.on("close", () => sessions.delete(s));
+  });
+  for (const server of [http1, h2]) server.on("error", (err) => logger.error(`http server error: ${err.message}`));
+
+  const { host, port } = parseListenAddr(opts.listenAddr);
+  const listener = await listenOnePort({ host, port, http1, http2: h2, logger });
+  logger.info(`rbkv ${opts.identity.id} serving gRPC, gRPC-Web and Connect on ${host}:${listener.port}`);
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      shutdown.abort();
+      for (const s of sessions) s.close();
+      await listener.close(opts.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS);
+    })();
+    return closing;
+  };
+  return { port: listener.port, close };
+}
