@@ -130,9 +130,13 @@ async function table(title: string, impls: [string, (dir: string) => Promise<Log
   console.log(`\n${title}  (median (min-max) of ${REPS} runs x ${RUN_MS} ms)`);
   console.log(["impl".padEnd(22), "batch".padStart(5), "size".padStart(6), "entries/s".padStart(24), "fsyncs/s".padStart(22), "MB/s".padStart(20)].join(" "));
   for (const [batch, size] of configs) {
-    for (const [name, open] of impls) {
-      const samples: Sample[] = [];
-      for (let r = 0; r < REPS; r++) samples.push(await measure(open, batch, size));
+    // Alternate the implementations run by run, so load from other processes hits both alike.
+    const samplesByImpl = impls.map((): Sample[] => []);
+    for (let r = 0; r < REPS; r++) {
+      for (let k = 0; k < impls.length; k++) samplesByImpl[k].push(await measure(impls[k][1], batch, size));
+    }
+    for (const [k, [name]] of impls.entries()) {
+      const samples = samplesByImpl[k];
       console.log(
         [
           name.padEnd(22),
