@@ -2,10 +2,10 @@
 // and feeds snapshot chunks to the runtime, answering with SnapshotChunkAcks on the same socket.
 import { create } from "@bufbuild/protobuf";
 import type * as net from "node:net";
-import { FrameSchema, SnapshotChunkAckSchema, type Frame, type SnapshotChunk } from "../gen/rbkv/raft/v1/raft_pb";
-import type { Message, NodeId } from "../raft/types";
-import { decodeMessage } from "./codec";
-import { FrameReader, decodeFrame, encodeFrame } from "./frame";
+import { SnapshotChunkAckSchema, type SnapshotChunk } from "../gen/rbkv/raft/v1/raft_pb";
+import type { NodeId } from "../raft/types";
+import { FrameReader } from "./frame";
+import { decodeWireFrame, encodeAckFrame, type DecodedFrame } from "./message_wire";
 import { IncomingSnapshot } from "./snapshot_receiver";
 import type { PeerStats, TransportHandler, TransportLogger } from "./types";
 
@@ -63,9 +63,9 @@ export class InboundConnection {
     }
     for (const payload of payloads) {
       if (this.closed) return;
-      let frame: Frame;
+      let frame: DecodedFrame;
       try {
-        frame = decodeFrame(payload);
+        frame = decodeWireFrame(payload);
       } catch (err) {
         this.destroy(`undecodable frame: ${err instanceof Error ? err.message : String(err)}`);
         return;
@@ -74,7 +74,7 @@ export class InboundConnection {
     }
   }
 
-  private onFrame(frame: Frame, wireBytes: number): void {
+  private onFrame(frame: DecodedFrame, wireBytes: number): void {
     if (this.stats === null && !this.acceptHello(frame)) return;
     const stats = this.stats!;
     stats.framesReceived++;
@@ -86,7 +86,7 @@ export class InboundConnection {
     }
   }
 
-  private acceptHello(frame: Frame): boolean {
+  private acceptHello(frame: DecodedFrame): boolean {
     const hello = frame.hello;
     if (!hello) {
       this.destroy("first frame is not a Hello");
@@ -109,14 +109,8 @@ export class InboundConnection {
     return true;
   }
 
-  private deliverMessages(frame: Frame): void {
-    const msgs: Message[] = [];
-    try {
-      for (const pb of frame.messages) msgs.push(decodeMessage(pb));
-    } catch (err) {
-      this.destroy(`undecodable raft message: ${err instanceof Error ? err.message : String(err)}`);
-      return;
-    }
+  private deliverMessages(frame: DecodedFrame): void {
+    const msgs = frame.messages;
     this.stats!.messagesReceived += msgs.length;
     try {
       this.ctx.handler.onMessages(msgs);
@@ -172,7 +166,6 @@ export class InboundConnection {
       offset: BigInt(offset),
       reject,
     });
-    const bytes = encodeFrame(create(FrameSchema, { snapshotChunkAcks: [ack] }));
-    this.socket.write(bytes);
+    this.socket.write(encodeAckFrame(ack));
   }
 }

@@ -2,10 +2,11 @@
 // frames (one socket write each) and reads back the snapshot acknowledgements the peer sends.
 import { create } from "@bufbuild/protobuf";
 import * as net from "node:net";
-import { FrameSchema, HelloSchema, type SnapshotChunkAck } from "../gen/rbkv/raft/v1/raft_pb";
+import { HelloSchema, type SnapshotChunkAck } from "../gen/rbkv/raft/v1/raft_pb";
 import type { NodeId } from "../raft/types";
 import { parseHostPort } from "./address";
-import { FrameReader, decodeFrame, encodeFrame } from "./frame";
+import { FrameReader } from "./frame";
+import { decodeWireFrame, encodeHelloFrame } from "./message_wire";
 import type { PeerStats, TransportLogger } from "./types";
 
 export interface OutboundConnectionOptions {
@@ -44,7 +45,7 @@ export class OutboundConnection {
       this.open = true;
       this.openedAt = Date.now();
       const hello = create(HelloSchema, { clusterId: opts.clusterId, from: opts.selfId, to: opts.peerId });
-      this.socket.write(encodeFrame(create(FrameSchema, { hello })));
+      this.write(encodeHelloFrame(hello));
       resolveOpened(true);
     });
     this.socket.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -104,7 +105,7 @@ export class OutboundConnection {
     for (const payload of payloads) {
       let acks: SnapshotChunkAck[];
       try {
-        acks = decodeFrame(payload).snapshotChunkAcks;
+        acks = decodeWireFrame(payload).snapshotChunkAcks;
       } catch (err) {
         this.destroy(`undecodable frame: ${err instanceof Error ? err.message : String(err)}`);
         return;

@@ -2,9 +2,9 @@
 // `window` chunks unacknowledged. Succeeds only when the receiver acknowledged the whole stream
 // without rejecting it (its final ack comes after its runtime accepted the snapshot).
 import { create } from "@bufbuild/protobuf";
-import { FrameSchema, SnapshotChunkSchema, type SnapshotChunkAck } from "../gen/rbkv/raft/v1/raft_pb";
+import { SnapshotChunkSchema, type SnapshotChunkAck } from "../gen/rbkv/raft/v1/raft_pb";
 import type { NodeId } from "../raft/types";
-import { encodeFrame } from "./frame";
+import { encodeChunkFrame } from "./message_wire";
 import type { OutboundConnection } from "./outbound_connection";
 import { rechunk } from "./rechunk";
 import type { PeerStats, TransportLogger } from "./types";
@@ -78,7 +78,7 @@ export class SnapshotSend {
           done: last,
         });
         offset += data.length;
-        if (!conn.write(encodeFrame(create(FrameSchema, { snapshotChunks: [chunk] })))) {
+        if (!conn.write(encodeChunkFrame(chunk))) {
           this.end("connection-lost");
           break;
         }

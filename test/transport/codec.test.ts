@@ -4,11 +4,12 @@ import { FrameSchema, MessageSchema } from "../../src/gen/rbkv/raft/v1/raft_pb";
 import { EntryType, type Message } from "../../src/raft/types";
 import { decodeMessage, encodeMessage } from "../../src/transport/codec";
 import { FrameReader, FrameTooLargeError, decodeFrame, encodeFrame } from "../../src/transport/frame";
+import { decodeWireFrame, encodeMessagesFrame } from "../../src/transport/message_wire";
 
 const env = { from: "n1", to: "n2", term: 7 };
 const big = 2 ** 53 - 1;
 
-const every: Message[] = [
+export const every: Message[] = [
   { ...env, type: "vote", lastIndex: 10, lastTerm: 6, transfer: false },
   { ...env, type: "preVote", lastIndex: big, lastTerm: 3, transfer: true },
   { ...env, type: "voteResp", reject: true },
@@ -89,5 +90,49 @@ describe("framing", () => {
     const reader = new FrameReader(1024);
     const header = new Uint8Array([0, 0, 4, 1]);
     expect(() => reader.push(header)).toThrow(FrameTooLargeError);
+  });
+});
+
+describe("hot-path wire codec agrees with protobuf-es", () => {
+  const reference = (msgs: Message[]) => toBinary(FrameSchema, create(FrameSchema, { messages: msgs.map(encodeMessage) }));
+
+  test("encodes every message type to the same bytes", () => {
+    for (const m of every) expect(encodeMessagesFrame([m]).subarray(4)).toEqual(reference([m]));
+    expect(encodeMessagesFrame(every).subarray(4)).toEqual(reference(every));
+  });
+
+  test("decodes what protobuf-es encodes", () => {
+    expect(decodeWireFrame(reference(every)).messages).toEqual(every);
+  });
+
+  test("random messages round trip both ways", () => {
+    let seed = 12345;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const num = () => [0, 1, 127, 128, 16383, 16384, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 35 + 7, 2 ** 53 - 1][rand(11)];
+    const id = () => ["", "n1", "node-ä", "x".repeat(70)][rand(4)];
+    const msgs: Message[] = [];
+    for (let i = 0; i < 500; i++) {
+      const env = { from: id(), to: id(), term: num() };
+      const entries = Array.from({ length: rand(4) }, () => ({
+        term: num(),
+        index: num(),
+        type: rand(2) === 0 ? EntryType.Normal : EntryType.ConfChange,
+        data: new Uint8Array(rand(300)).map(() => rand(256)),
+      }));
+      const options: Message[] = [
+        { ...env, type: "app", prevIndex: num(), prevTerm: num(), commit: num(), entries },
+        { ...env, type: "appResp", reject: rand(2) === 1, index: num(), hintIndex: num(), hintTerm: num() },
+        { ...env, type: "vote", lastIndex: num(), lastTerm: num(), transfer: rand(2) === 1 },
+        { ...env, type: "readIndexResp", ctx: id(), index: num(), reject: rand(2) === 1 },
+        { ...env, type: "snap", snapshot: { index: num(), term: num(), conf: { voters: [id(), id()], learners: [id()] } } },
+      ];
+      msgs.push(options[rand(options.length)]);
+    }
+    expect(encodeMessagesFrame(msgs).subarray(4)).toEqual(reference(msgs));
+    expect(decodeWireFrame(reference(msgs)).messages).toEqual(msgs);
+    expect(decodeFrame(encodeMessagesFrame(msgs).subarray(4)).messages.map(decodeMessage)).toEqual(msgs);
   });
 });
