@@ -93,6 +93,6 @@ describe("FileLogStorage against the MemoryStorage model", () => {
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
     test(`seed ${seed}`, async () => {
       await run(seed, 250);
-    });
+    }, 120_000);
   }
 });

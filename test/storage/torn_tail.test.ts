@@ -75,7 +75,8 @@ describe("torn tail recovery", () => {
         await r.close();
         removeDir(dir);
       }
-    });
+      // Hundreds of reopen+fsync rounds: generous room for a loaded shared disk.
+    }, 120_000);
   }
 
   test("a torn first write of a brand-new log leaves a fresh log", async () => {
