@@ -130,11 +130,15 @@ export function paramsForSeed(seed: number, rng: Rng, overrides: ParamOverrides 
     compactLag: rng.int(0, 5),
     snapshotChunks: rng.int(1, 4),
   };
+  // Liveness bound: 20 election timeouts, plus time to replicate the worst backlog one entry per
+  // round trip (small maxBytesPerMessage and maxInflightMessages=1 make that the throughput).
+  const roundTrip = 2 * network.maxDelay + 2 * faults.maxDiskDelay + 2;
+  const backlog = workload.compactEvery + workload.compactLag + workload.maxOutstanding + 20;
   return {
     seed,
     clusterSize: rng.chance(0.5) ? 3 : 5,
     chaosTicks: overrides.chaosTicks ?? 300,
-    livenessTicks: 20 * 2 * electionTicks,
+    livenessTicks: 20 * 2 * electionTicks + backlog * roundTrip,
     core,
     network,
     faults,
