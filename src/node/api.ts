@@ -31,12 +31,18 @@ import type {
   WatchResponse,
 } from "../gen/rbkv/v1/kv_pb";
 
+/** What a handler knows about the call besides the request. */
+export interface CallContext {
+  /** The call was forwarded by another member (header rbkv-forwarded: 1): never forward it again. */
+  forwarded: boolean;
+}
+
 export interface KvApi {
   get(req: GetRequest, signal: AbortSignal): Promise<GetResponse>;
   range(req: RangeRequest, signal: AbortSignal): Promise<RangeResponse>;
-  put(req: PutRequest, signal: AbortSignal): Promise<PutResponse>;
-  delete(req: DeleteRequest, signal: AbortSignal): Promise<DeleteResponse>;
-  txn(req: TxnRequest, signal: AbortSignal): Promise<TxnResponse>;
+  put(req: PutRequest, signal: AbortSignal, ctx?: CallContext): Promise<PutResponse>;
+  delete(req: DeleteRequest, signal: AbortSignal, ctx?: CallContext): Promise<DeleteResponse>;
+  txn(req: TxnRequest, signal: AbortSignal, ctx?: CallContext): Promise<TxnResponse>;
   /** Ends when `signal` aborts (client went away) or with a ConnectError (compacted, slow, no leader). */
   watch(req: WatchRequest, signal: AbortSignal): AsyncIterable<WatchResponse>;
 }
@@ -44,10 +50,10 @@ export interface KvApi {
 export interface ClusterApi {
   status(req: StatusRequest, signal: AbortSignal): Promise<StatusResponse>;
   memberList(req: MemberListRequest, signal: AbortSignal): Promise<MemberListResponse>;
-  memberAdd(req: MemberAddRequest, signal: AbortSignal): Promise<MemberAddResponse>;
-  memberRemove(req: MemberRemoveRequest, signal: AbortSignal): Promise<MemberRemoveResponse>;
-  memberPromote(req: MemberPromoteRequest, signal: AbortSignal): Promise<MemberPromoteResponse>;
-  transferLeadership(req: TransferLeadershipRequest, signal: AbortSignal): Promise<TransferLeadershipResponse>;
+  memberAdd(req: MemberAddRequest, signal: AbortSignal, ctx?: CallContext): Promise<MemberAddResponse>;
+  memberRemove(req: MemberRemoveRequest, signal: AbortSignal, ctx?: CallContext): Promise<MemberRemoveResponse>;
+  memberPromote(req: MemberPromoteRequest, signal: AbortSignal, ctx?: CallContext): Promise<MemberPromoteResponse>;
+  transferLeadership(req: TransferLeadershipRequest, signal: AbortSignal, ctx?: CallContext): Promise<TransferLeadershipResponse>;
   snapshot(req: SnapshotRequest, signal: AbortSignal): AsyncIterable<SnapshotResponse>;
 }
 

@@ -1,0 +1,75 @@
+import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { Cluster } from "../gen/rbkv/v1/cluster_pb";
+import { KV } from "../gen/rbkv/v1/kv_pb";
+import type { KvStore } from "../kv/store";
+import type { NodeId } from "../raft/types";
+import { decodeMemberAddress } from "./config";
+
+/** Connect clients to other members' client ports, for forwarding requests to the leader. */
+export class LeaderForwarder {
+  private kvClients = new Map<string, Client<typeof KV>>();
+  private clusterClients = new Map<string, Client<typeof Cluster>>();
+
+  constructor(private readonly kv: KvStore, private readonly extraAddresses: () => Map<NodeId, string> = () => new Map()) {}
+
+  grpcAddr(id: NodeId): string | null {
+    const fromMembership = decodeMemberAddress(this.kv.conf().contexts[id])?.grpcAddr;
+    return fromMembership ?? this.extraAddresses().get(id) ?? null;
+  }
+
+  kvClient(id: NodeId): Client<typeof KV> | null {
+    const addr = this.grpcAddr(id);
+    if (!addr) return null;
+    let c = this.kvClients.get(addr);
+    if (!c) {
+      c = createClient(KV, transportFor(addr));
+      this.kvClients.set(addr, c);
+    }
+    return c;
+  }
+
+  clusterClient(id: NodeId): Client<typeof Cluster> | null {
+    const addr = this.grpcAddr(id);
+    if (!addr) return null;
+    let c = this.clusterClients.get(addr);
+    if (!c) {
+      c = createClient(Cluster, transportFor(addr));
+      this.clusterClients.set(addr, c);
+    }
+    return c;
+  }
+}
+
+export function transportFor(addr: string) {
+  return createGrpcTransport({ baseUrl: `http://${addr}`, httpVersion: "2" } as Parameters<typeof createGrpcTransport>[0]);
+}
+
+/**
+ * Runs `local` if this node leads, otherwise `remote` on the leader (waiting a bounded time for
+ * one during an election). A call that was already forwarded is never forwarded again.
+ */
+export async function onLeader<T>(
+  node: { isLeader(): boolean; waitForLeader(signal: AbortSignal): Promise<NodeId | null>; readonly raft: { readonly id: NodeId } },
+  signal: AbortSignal,
+  forwarded: boolean,
+  local: () => Promise<T>,
+  remote: (leader: NodeId) => Promise<T>,
+): Promise<T> {
+  for (;;) {
+    if (node.isLeader()) return local();
+    if (forwarded) throw new ConnectError("this node is not the leader; retry", Code.Unavailable);
+    const leader = await node.waitForLeader(signal);
+    if (leader === null) throw new ConnectError("no leader (an election is in progress or there is no quorum); retry", Code.Unavailable);
+    if (leader === node.raft.id) continue;
+    return remote(leader);
+  }
+}
+
+export function forwardOptions(signal: AbortSignal) {
+  return { signal, headers: { "rbkv-forwarded": "1" } };
+}
+
+export function noAddress(leader: NodeId): ConnectError {
+  return new ConnectError(`the leader ${leader} has no known address yet; retry`, Code.Unavailable);
+}

@@ -1,0 +1,356 @@
+import { rm } from "node:fs/promises";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { decodeConfChange } from "../raft/confchange";
+import { Raft } from "../raft/raft";
+import { DEFAULT_RAFT_CONFIG, EntryType, Role, type ConfChange, type Entry, type Message, type NodeId, type ProposeResult, type Ready, type SoftState } from "../raft/types";
+import type { ApplyResult, KvStore } from "../kv/store";
+import type { FileLogStorage } from "../storage";
+import { decodeMemberAddress, type NodeConfig } from "./config";
+import { AppliedWaiters, ProposalWaiters, ReadIndexWaiters } from "./waiters";
+
+/** How this node reaches its peers (src/transport implements it). */
+export interface PeerLink {
+  send(msgs: Message[]): void;
+  sendSnapshot(to: NodeId, term: number, chunks: AsyncIterable<Uint8Array>): Promise<boolean>;
+  setPeer(id: NodeId, raftAddr: string): void;
+}
+
+export type Logger = (line: string) => void;
+
+/**
+ * The node runtime around the Raft core: the only place that owns time, disk and network for
+ * consensus. It ticks the core, persists each Ready (one fsync per batch: proposals that arrive
+ * while a write is in flight go into the next one), sends messages, applies committed entries to
+ * the KV store and answers the clients waiting on them.
+ */
+export class RaftNode {
+  readonly raft: Raft;
+  private link: PeerLink | null = null;
+  private ticker: ReturnType<typeof setInterval> | null = null;
+  private running = false;
+  private rerun = false;
+  private stopped = false;
+  /** Applies run in order, overlapping with the next Ready's disk write. */
+  private applyChain: Promise<void> = Promise.resolve();
+  private readonly proposals = new ProposalWaiters<ApplyResult>();
+  private readonly appliedWaiters: AppliedWaiters;
+  private readonly readWaiters: ReadIndexWaiters;
+  private staged: { dir: string; index: number } | null = null;
+  private stagingSeq = 0;
+  private softState: SoftState;
+  private leaderListeners = new Set<(s: SoftState) => void>();
+  private sendingSnapshotTo = new Set<NodeId>();
+  private compacting = false;
+  private lastError: Error | null = null;
+
+  constructor(
+    private readonly config: NodeConfig,
+    private readonly storage: FileLogStorage,
+    readonly kv: KvStore,
+    private readonly log: Logger,
+    random: () => number = Math.random,
+  ) {
+    this.raft = new Raft(
+      {
+        ...DEFAULT_RAFT_CONFIG,
+        id: config.id,
+        electionTicks: config.electionTicks,
+        heartbeatTicks: config.heartbeatTicks,
+        random,
+        applied: kv.appliedIndex(),
+        logger: (e) => this.log(`raft ${e}`),
+      },
+      storage,
+    );
+    this.appliedWaiters = new AppliedWaiters(kv.appliedIndex());
+    this.readWaiters = new ReadIndexWaiters(`${config.id}:${Date.now().toString(36)}`);
+    this.softState = { leader: null, role: Role.Follower, term: 0 };
+  }
+
+  setLink(link: PeerLink): void {
+    this.link = link;
+    for (const [id, ctx] of Object.entries(this.kv.conf().contexts)) {
+      const addr = decodeMemberAddress(ctx);
+      if (addr && id !== this.config.id) link.setPeer(id, addr.raftAddr);
+    }
+  }
+
+  /** Makes a member reachable before its membership entry has reached this node's log. */
+  learnPeer(id: NodeId, raftAddr: string): void {
+    if (id !== this.config.id && raftAddr) this.link?.setPeer(id, raftAddr);
+  }
+
+  start(): void {
+    const { voters } = this.raft.status().conf;
+    // A lone voter need not wait out an election timeout to lead.
+    if (voters.length === 1 && voters[0] === this.config.id) this.raft.campaign();
+    this.ticker = setInterval(() => {
+      this.raft.tick();
+      this.schedule();
+    }, this.config.tickMs);
+    this.schedule();
+  }
+
+  /** Stops ticking, waits for the in-flight write and applies, fails waiting clients. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    while (this.running) await new Promise((r) => setTimeout(r, 5));
+    await this.applyChain;
+    const err = new ConnectError("the node is shutting down; retry on another member", Code.Unavailable);
+    this.proposals.failAll(err);
+    this.appliedWaiters.failAll(err);
+    this.readWaiters.failAll(err);
+  }
+
+  // ------------------------------------------------------------------ inputs
+
+  receive(msgs: Message[]): void {
+    if (this.stopped) return;
+    for (const m of msgs) this.raft.step(m);
+    this.schedule();
+  }
+
+  /** Receives a snapshot stream from the leader into a staging folder, then hands its meta to Raft. */
+  async receiveSnapshot(from: NodeId, term: number, chunks: AsyncIterable<Uint8Array>): Promise<boolean> {
+    const dir = `${this.config.kvDir}/kv-staging-${++this.stagingSeq}`;
+    try {
+      const { KvStore } = await import("../kv/store");
+      const meta = await KvStore.installSnapshot(dir, chunks);
+      if (this.staged) await rm(this.staged.dir, { recursive: true, force: true });
+      this.staged = { dir, index: meta.index };
+      this.raft.step({ type: "snap", from, to: this.config.id, term, snapshot: { index: meta.index, term: meta.term, conf: meta.conf } });
+      this.schedule();
+      return true;
+    } catch (err) {
+      this.log(`snapshot from ${from} refused: ${(err as Error).message}`);
+      await rm(dir, { recursive: true, force: true });
+      return false;
+    }
+  }
+
+  propose(data: Uint8Array, signal: AbortSignal | undefined): Promise<ApplyResult> {
+    return this.waitProposal(this.raft.propose(data), signal);
+  }
+
+  proposeConfChange(cc: ConfChange, signal: AbortSignal | undefined): Promise<ApplyResult> {
+    return this.waitProposal(this.raft.proposeConfChange(cc), signal);
+  }
+
+  private waitProposal(r: ProposeResult, signal: AbortSignal | undefined): Promise<ApplyResult> {
+    if (!r.ok) return Promise.reject(proposeError(r));
+    this.schedule();
+    return this.proposals.wait(r.index, r.term, signal, this.config.requestTimeoutMs);
+  }
+
+  /** Resolves once this node's state machine reflects every write committed before the call. */
+  async linearizableBarrier(signal: AbortSignal | undefined): Promise<void> {
+    const deadline = Date.now() + this.config.requestTimeoutMs;
+    const attemptMs = this.config.tickMs * this.config.electionTicks * 2;
+    for (;;) {
+      const { ctx, index } = this.readWaiters.register(signal, Math.max(1, Math.min(attemptMs, deadline - Date.now())));
+      this.raft.readIndex(ctx);
+      this.schedule();
+      try {
+        const at = await index;
+        await this.appliedWaiters.wait(at, signal, Math.max(1, deadline - Date.now()));
+        return;
+      } catch (err) {
+        const retryable = err instanceof ConnectError && (err.code === Code.Unavailable || err.code === Code.DeadlineExceeded);
+        if (!retryable || signal?.aborted || Date.now() >= deadline) {
+          if (err instanceof ConnectError && err.code === Code.DeadlineExceeded) {
+            throw new ConnectError("no leader confirmed the read in time (no quorum?); retry", Code.Unavailable);
+          }
+          throw err;
+        }
+        await new Promise((r) => setTimeout(r, this.config.tickMs));
+      }
+    }
+  }
+
+  /** Waits (bounded) until some leader is known; returns it or null. */
+  async waitForLeader(signal: AbortSignal | undefined, timeoutMs = this.config.leaderWaitMs): Promise<NodeId | null> {
+    if (this.softState.leader) return this.softState.leader;
+    return new Promise((resolve) => {
+      const done = (leader: NodeId | null) => {
+        clearTimeout(timer);
+        this.leaderListeners.delete(listener);
+        signal?.removeEventListener("abort", onAbort);
+        resolve(leader);
+      };
+      const listener = (s: SoftState) => {
+        if (s.leader) done(s.leader);
+      };
+      const onAbort = () => done(null);
+      const timer = setTimeout(() => done(null), timeoutMs);
+      this.leaderListeners.add(listener);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  onSoftState(listener: (s: SoftState) => void): () => void {
+    this.leaderListeners.add(listener);
+    return () => this.leaderListeners.delete(listener);
+  }
+
+  currentSoftState(): SoftState {
+    return this.softState;
+  }
+
+  isLeader(): boolean {
+    return this.softState.role === Role.Leader;
+  }
+
+  failure(): Error | null {
+    return this.lastError;
+  }
+
+  // ------------------------------------------------------------------ the loop
+
+  schedule(): void {
+    if (this.running) {
+      this.rerun = true;
+      return;
+    }
+    if (this.stopped && !this.raft.hasReady()) return;
+    this.running = true;
+    queueMicrotask(() => void this.run());
+  }
+
+  private async run(): Promise<void> {
+    try {
+      do {
+        this.rerun = false;
+        while (this.raft.hasReady()) await this.handleReady(this.raft.ready());
+      } while (this.rerun);
+    } catch (err) {
+      // A failed fsync or apply leaves the node unable to keep its promises: stop serving.
+      this.lastError = err as Error;
+      this.log(`fatal: ${(err as Error).stack ?? err}`);
+      this.stopped = true;
+      if (this.ticker) clearInterval(this.ticker);
+      this.proposals.failAll(new ConnectError(`node failed: ${(err as Error).message}`, Code.Internal));
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    this.noteSoftState(rd.softState);
+    this.send(rd.sendNow);
+    if (rd.snapshot) await this.installSnapshot(rd.snapshot.index);
+    if (rd.hardState || rd.entries.length > 0 || rd.snapshot) {
+      await this.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot });
+    }
+    this.learnAddresses(rd.entries);
+    this.send(rd.sendAfterPersist);
+    this.raft.advance(rd);
+    if (rd.committedEntries.length > 0) {
+      const entries = rd.committedEntries;
+      this.applyChain = this.applyChain.then(() => this.apply(entries));
+    }
+    for (const r of rd.readStates) this.readWaiters.resolve(r.ctx, r.index);
+    for (const f of rd.readFailures) {
+      this.readWaiters.reject(f.ctx, new ConnectError(`read not served: ${f.reason}; retry`, Code.Unavailable));
+    }
+  }
+
+  private async apply(entries: Entry[]): Promise<void> {
+    const results = await this.kv.applyEntries(entries);
+    for (const r of results) {
+      const entry = entries[r.index - entries[0].index];
+      this.proposals.applied(r.index, entry.term, r);
+    }
+    const applied = this.kv.appliedIndex();
+    this.appliedWaiters.advance(applied);
+    this.maybeCompact(applied);
+  }
+
+  private async installSnapshot(index: number): Promise<void> {
+    await this.applyChain;
+    const staged = this.staged;
+    if (!staged || staged.index !== index) throw new Error(`raft asked to install snapshot ${index} but ${staged ? staged.index : "none"} is staged`);
+    this.staged = null;
+    await this.kv.replaceWith(staged.dir);
+    this.log(`installed snapshot at index ${index}`);
+    this.proposals.skippedTo(index);
+    this.appliedWaiters.advance(this.kv.appliedIndex());
+    if (this.link) this.setLink(this.link);
+  }
+
+  private maybeCompact(applied: number): void {
+    const first = this.storage.firstIndex();
+    if (this.compacting || applied - first < this.config.snapshotEntries + this.config.retainEntries) return;
+    const target = applied - this.config.retainEntries;
+    this.compacting = true;
+    // The state machine must be durable up to the compaction point before the log drops it.
+    void this.kv
+      .sync()
+      .then(() => this.storage.compact(this.raft.snapshotMetaAt(target)))
+      .then(() => this.log(`compacted log up to ${target}`))
+      .catch((err) => this.log(`compaction failed: ${(err as Error).message}`))
+      .finally(() => {
+        this.compacting = false;
+      });
+  }
+
+  private send(msgs: Message[]): void {
+    if (msgs.length === 0 || !this.link) return;
+    const plain: Message[] = [];
+    for (const m of msgs) {
+      if (m.type === "snap") this.streamSnapshot(m.to, m.term);
+      else plain.push(m);
+    }
+    if (plain.length > 0) this.link.send(plain);
+  }
+
+  private streamSnapshot(to: NodeId, term: number): void {
+    const link = this.link;
+    if (!link || this.sendingSnapshotTo.has(to)) return;
+    this.sendingSnapshotTo.add(to);
+    this.log(`sending snapshot to ${to}`);
+    void link
+      .sendSnapshot(to, term, this.kv.createSnapshotStream())
+      .catch(() => false)
+      .then((ok) => {
+        this.sendingSnapshotTo.delete(to);
+        this.log(`snapshot to ${to} ${ok ? "delivered" : "failed"}`);
+        this.raft.reportSnapshot(to, ok);
+        this.schedule();
+      });
+  }
+
+  /** Peers become reachable as soon as their membership entry is in the log. */
+  private learnAddresses(entries: Entry[]): void {
+    if (!this.link) return;
+    for (const e of entries) {
+      if (e.type !== EntryType.ConfChange) continue;
+      const { change } = decodeConfChange(e.data);
+      const addr = decodeMemberAddress(change.context);
+      if (addr && change.node !== this.config.id) this.link.setPeer(change.node, addr.raftAddr);
+    }
+  }
+
+  private noteSoftState(s: SoftState): void {
+    const prev = this.softState;
+    if (prev.leader === s.leader && prev.role === s.role && prev.term === s.term) return;
+    this.softState = s;
+    if (prev.leader !== s.leader) this.log(`leader is now ${s.leader ?? "unknown"} (term ${s.term}, this node ${s.role})`);
+    for (const l of [...this.leaderListeners]) l(s);
+  }
+}
+
+function proposeError(r: Extract<ProposeResult, { ok: false }>): ConnectError {
+  switch (r.reason) {
+    case "not-leader":
+      return new ConnectError(`this node is not the leader${r.leader ? ` (leader: ${r.leader})` : ""}; retry`, Code.Unavailable);
+    case "transferring":
+      return new ConnectError("leadership is being transferred; retry shortly", Code.Unavailable);
+    case "too-many-uncommitted":
+      return new ConnectError("too many writes waiting to commit; slow down and retry", Code.ResourceExhausted);
+    case "conf-change-pending":
+      return new ConnectError("another membership change is still in progress; retry when it is done", Code.FailedPrecondition);
+    case "invalid-conf-change":
+      return new ConnectError("that membership change does not apply to the current members", Code.FailedPrecondition);
+  }
+}

@@ -1,0 +1,136 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+
+interface Deferred<T> {
+  resolve(value: T): void;
+  reject(err: Error): void;
+}
+
+function deferred<T>(): { promise: Promise<T>; handle: Deferred<T> } {
+  let handle!: Deferred<T>;
+  const promise = new Promise<T>((resolve, reject) => {
+    handle = { resolve, reject };
+  });
+  return { promise, handle };
+}
+
+/** Rejects `promise`'s waiter when the signal aborts or the timeout passes. */
+function bound<T>(promise: Promise<T>, handle: Deferred<T>, signal: AbortSignal | undefined, timeoutMs: number, what: string, onGiveUp: () => void): Promise<T> {
+  const timer = setTimeout(() => {
+    onGiveUp();
+    handle.reject(new ConnectError(`${what} did not finish within ${timeoutMs} ms; its outcome is unknown, check before retrying`, Code.DeadlineExceeded));
+  }, timeoutMs);
+  const onAbort = () => {
+    onGiveUp();
+    handle.reject(new ConnectError(`${what} cancelled by the client`, Code.Canceled));
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
+  return promise.finally(() => {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+  });
+}
+
+/**
+ * Clients waiting for their proposal to apply. A proposal placed at (index, term) succeeded if the
+ * entry applied at index has that term; any other term there means it was overwritten (never applied).
+ */
+export class ProposalWaiters<R> {
+  private waiting = new Map<number, { term: number; handle: Deferred<R> }>();
+
+  wait(index: number, term: number, signal: AbortSignal | undefined, timeoutMs: number): Promise<R> {
+    const { promise, handle } = deferred<R>();
+    this.waiting.set(index, { term, handle });
+    return bound(promise, handle, signal, timeoutMs, "the write", () => this.waiting.delete(index));
+  }
+
+  applied(index: number, term: number, result: R): void {
+    const w = this.waiting.get(index);
+    if (!w) return;
+    this.waiting.delete(index);
+    if (w.term === term) w.handle.resolve(result);
+    else w.handle.reject(new ConnectError("the write was lost in a leader change before it committed; it was not applied, retry it", Code.Unavailable));
+  }
+
+  /** A snapshot replaced the state up to index: the fate of writes at or below it is unknown here. */
+  skippedTo(index: number): void {
+    for (const [i, w] of this.waiting) {
+      if (i > index) continue;
+      this.waiting.delete(i);
+      w.handle.reject(new ConnectError("the write's outcome is unknown (state replaced by a snapshot); check before retrying", Code.Unavailable));
+    }
+  }
+
+  failAll(err: Error): void {
+    for (const w of this.waiting.values()) w.handle.reject(err);
+    this.waiting.clear();
+  }
+}
+
+/** Waiters for the applied index to reach a point (linearizable reads). */
+export class AppliedWaiters {
+  private waiting: { index: number; handle: Deferred<void> }[] = [];
+  private applied = 0;
+
+  constructor(applied: number) {
+    this.applied = applied;
+  }
+
+  wait(index: number, signal: AbortSignal | undefined, timeoutMs: number): Promise<void> {
+    if (index <= this.applied) return Promise.resolve();
+    const { promise, handle } = deferred<void>();
+    const entry = { index, handle };
+    this.waiting.push(entry);
+    return bound(promise, handle, signal, timeoutMs, "the read", () => {
+      this.waiting = this.waiting.filter((w) => w !== entry);
+    });
+  }
+
+  advance(applied: number): void {
+    if (applied <= this.applied) return;
+    this.applied = applied;
+    if (this.waiting.length === 0) return;
+    const ready = this.waiting.filter((w) => w.index <= applied);
+    if (ready.length === 0) return;
+    this.waiting = this.waiting.filter((w) => w.index > applied);
+    for (const w of ready) w.handle.resolve();
+  }
+
+  failAll(err: Error): void {
+    for (const w of this.waiting) w.handle.reject(err);
+    this.waiting = [];
+  }
+}
+
+/** Reads waiting for Raft to hand back a read index for their ctx. */
+export class ReadIndexWaiters {
+  private waiting = new Map<string, Deferred<number>>();
+  private seq = 0;
+
+  constructor(private readonly prefix: string) {}
+
+  register(signal: AbortSignal | undefined, timeoutMs: number): { ctx: string; index: Promise<number> } {
+    const ctx = `${this.prefix}:${++this.seq}`;
+    const { promise, handle } = deferred<number>();
+    this.waiting.set(ctx, handle);
+    return { ctx, index: bound(promise, handle, signal, timeoutMs, "the read", () => this.waiting.delete(ctx)) };
+  }
+
+  resolve(ctx: string, index: number): void {
+    const h = this.waiting.get(ctx);
+    if (!h) return;
+    this.waiting.delete(ctx);
+    h.resolve(index);
+  }
+
+  reject(ctx: string, err: Error): void {
+    const h = this.waiting.get(ctx);
+    if (!h) return;
+    this.waiting.delete(ctx);
+    h.reject(err);
+  }
+
+  failAll(err: Error): void {
+    for (const h of this.waiting.values()) h.reject(err);
+    this.waiting.clear();
+  }
+}
