@@ -15,6 +15,8 @@ export interface OutboundConnectionOptions {
   addr: string;
   clusterId: bigint;
   maxFrameBytes: number;
+  /** Give up on a connection attempt not established within this time. */
+  connectTimeoutMs: number;
   stats: PeerStats;
   logger: TransportLogger;
 }
@@ -41,7 +43,9 @@ export class OutboundConnection {
     this.closed = new Promise((r) => (resolveClosed = r));
     this.socket = net.connect({ host, port });
     this.socket.setNoDelay(true);
+    const connectTimer = setTimeout(() => this.destroy("connect timeout"), opts.connectTimeoutMs);
     this.socket.on("connect", () => {
+      clearTimeout(connectTimer);
       this.open = true;
       this.openedAt = Date.now();
       const hello = create(HelloSchema, { clusterId: opts.clusterId, from: opts.selfId, to: opts.peerId });
@@ -53,6 +57,7 @@ export class OutboundConnection {
       opts.logger("peer connection error", { peer: opts.peerId, addr: opts.addr, error: err.message });
     });
     this.socket.on("close", () => {
+      clearTimeout(connectTimer);
       this.open = false;
       this.gone = true;
       resolveOpened(false);

@@ -118,7 +118,16 @@ export class OutboundPeer {
 
   private connect(): void {
     const { selfId, peerId, addr, clusterId, tuning, stats, logger } = this.opts;
-    const conn = new OutboundConnection({ selfId, peerId, addr, clusterId, maxFrameBytes: tuning.maxFrameBytes, stats, logger });
+    const conn = new OutboundConnection({
+      selfId,
+      peerId,
+      addr,
+      clusterId,
+      maxFrameBytes: tuning.maxFrameBytes,
+      connectTimeoutMs: tuning.connectTimeoutMs,
+      stats,
+      logger,
+    });
     this.conn = conn;
     this.state = "connecting";
     void conn.opened.then((ok) => {

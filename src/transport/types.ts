@@ -39,7 +39,7 @@ export interface TransportTuning {
   /** Reconnect delay after a failure: starts here, doubles per failure up to backoffMaxMs. */
   backoffInitialMs: number;
   backoffMaxMs: number;
-  /** How long sendSnapshot waits for a connection to the peer before giving up. */
+  /** A connection attempt is abandoned after this long; sendSnapshot waits at most this long for one. */
   connectTimeoutMs: number;
   /** Snapshot data per SnapshotChunk. */
   snapshotChunkBytes: number;
