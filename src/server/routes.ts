@@ -7,6 +7,7 @@ import type { ClusterApi, KvApi, Limits } from "../node/api";
 import { createClusterService } from "./cluster_service";
 import { createHealthService, type HealthStatus } from "./health_service";
 import { createKvService } from "./kv_service";
+import { applyStatusFixes } from "./status_fixes";
 
 export interface RouteDeps {
   kv: KvApi;
@@ -20,5 +21,6 @@ export function registerRoutes(deps: RouteDeps): (router: ConnectRouter) => void
     router.service(KV, createKvService(deps.kv, deps.limits));
     router.service(Cluster, createClusterService(deps.cluster));
     router.service(Health, createHealthService(deps.health));
+    applyStatusFixes(router);
   };
 }

@@ -7,7 +7,6 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { ClusterApi, KvApi, Limits, NodeIdentity } from "../node/api";
 import { applyCors, type AllowedOrigins } from "./cors";
 import type { HealthStatus } from "./health_service";
-import { useSpecGrpcMessageEncoding } from "./grpc_message";
 import { parseListenAddr } from "./listen_addr";
 import { consoleLogger, type ServerLogger } from "./logger";
 import type { NodeRequest, NodeResponse } from "./node_types";
@@ -84,7 +83,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const handle = (req: NodeRequest, res: NodeResponse): void => {
     if (applyCors(req, res, corsOrigins)) return;
-    useSpecGrpcMessageEncoding(req, res);
     rpc(req, res);
   };
 
