@@ -27,7 +27,7 @@ describe("leadership transfer", () => {
       ["a", true],
       ["c", true],
     ]);
-    expect(c.sentOf("voteResp", { from: "c" }).map((m) => m.reject)).toEqual([false]);
+    expect(c.sentOf("voteResp", { from: "c", to: "b" }).map((m) => [m.term, m.reject])).toEqual([[2, false]]);
   });
 
   test("proposals are refused while a transfer is under way", () => {
