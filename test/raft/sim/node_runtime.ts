@@ -141,6 +141,7 @@ export class NodeRuntime implements SnapshotReceiver {
   private send(node: SimNode, msgs: Message[]): void {
     for (const msg of msgs) {
       if (msg.from !== node.id) violation("message-sender", `${node.id} emitted a message from ${msg.from}`);
+      if (msg.type === "voteResp" && !msg.reject) this.checker.onVoteGranted(node.id, msg.term, msg.to);
       if (msg.type === "snap") {
         if (!this.transfers) throw new Error("snapshot transfers not wired");
         this.transfers.start(node, msg);

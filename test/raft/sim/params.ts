@@ -108,7 +108,7 @@ export function paramsForSeed(seed: number, rng: Rng, overrides: ParamOverrides 
       oneWayPartition: rng.int(0, 4),
       isolateLeader: rng.int(0, 4),
       heal: rng.int(2, 6),
-      crash: rng.int(0, 4),
+      crash: rng.int(0, 6),
       transferLeadership: rng.int(0, 3),
       campaign: rng.int(0, 2),
       confChange: rng.int(0, 4),
@@ -137,7 +137,7 @@ export function paramsForSeed(seed: number, rng: Rng, overrides: ParamOverrides 
   return {
     seed,
     clusterSize: rng.chance(0.5) ? 3 : 5,
-    chaosTicks: overrides.chaosTicks ?? 300,
+    chaosTicks: overrides.chaosTicks ?? rng.int(200, 600),
     livenessTicks: 20 * 2 * electionTicks + backlog * roundTrip,
     core,
     network,

@@ -27,10 +27,14 @@ export class SafetyChecker {
   /** State machine safety: what was applied at each index, anywhere. */
   private readonly appliedAt = new Map<number, { term: number; digest: string }>();
   private readonly pendingLeaderChecks = new Map<NodeId, LeaderCheck>();
+  /** One vote per node per term: "voter/term" -> candidate. */
+  private readonly votesGranted = new Map<string, NodeId>();
   /** Highest index known committed. */
   committedMax = 0;
   maxAppliedIndex = 0;
   elections = 0;
+
+  constructor(private readonly nodes: ReadonlyMap<NodeId, SimNode>) {}
 
   /** After every step that touched `node`: election safety and the core's own counters. */
   observeStatus(node: SimNode, st: Status): void {
@@ -38,6 +42,7 @@ export class SafetyChecker {
       violation("commit-monotonic", `${node.id} commit went from ${node.lastCommit} to ${st.commit}`);
     }
     if (st.commit > st.lastIndex) violation("commit-within-log", `${node.id} commit ${st.commit} > lastIndex ${st.lastIndex}`);
+    if (st.role === Role.Leader && st.commit > node.lastCommit) this.checkQuorumHolds(node, st);
     node.lastCommit = st.commit;
     if (st.role === Role.Leader) {
       const seen = this.leaderOfTerm.get(st.term);
@@ -51,6 +56,36 @@ export class SafetyChecker {
     }
     node.lastRole = st.role;
     node.lastTerm = st.term;
+  }
+
+  /** `voter` sends a granted vote to `candidate` in `term` (the grant is durable by now). */
+  onVoteGranted(voter: NodeId, term: number, candidate: NodeId): void {
+    const key = `${voter}/${term}`;
+    const earlier = this.votesGranted.get(key);
+    if (earlier === undefined) this.votesGranted.set(key, candidate);
+    else if (earlier !== candidate) violation("one-vote-per-term", `${voter} granted its term-${term} vote to ${earlier} and then to ${candidate}`);
+  }
+
+  /** A leader just advanced its commit index: a quorum of its voters durably holds that entry. */
+  private checkQuorumHolds(leader: SimNode, st: Status): void {
+    const c = st.commit;
+    const own = leader.storage;
+    if (c < own.firstIndex() || c > own.lastIndex()) return; // its own copy is not durable yet: term unknown here
+    const term = own.term(c);
+    const holders: NodeId[] = [];
+    for (const id of st.conf.voters) {
+      const storage = this.nodes.get(id)?.storage;
+      if (!storage) continue;
+      const snap = storage.snapshot();
+      const holds = c <= snap.index || (c <= storage.lastIndex() && storage.term(c) === term);
+      if (holds) holders.push(id);
+    }
+    if (holders.length * 2 <= st.conf.voters.length) {
+      violation(
+        "commit-quorum",
+        `leader ${leader.id} (term ${st.term}) commits ${c}/${term}, durably held only by [${holders.join(",")}] of voters [${st.conf.voters.join(",")}]`,
+      );
+    }
   }
 
   private becameLeader(node: SimNode, st: Status): void {

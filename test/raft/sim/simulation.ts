@@ -33,7 +33,7 @@ export type SeedOutcome = { ok: true; counters: CounterValues } | { ok: false; c
 class Simulation {
   readonly world: World;
   private readonly network: Network;
-  private readonly checker = new SafetyChecker();
+  private readonly checker: SafetyChecker;
   private readonly workload: Workload;
   private readonly runtime: NodeRuntime;
   private readonly transfers: SnapshotTransfers;
@@ -54,6 +54,7 @@ class Simulation {
       nodes: new Map(),
     };
     const w = this.world;
+    this.checker = new SafetyChecker(w.nodes);
     this.network = new Network(w, params.network);
     this.workload = new Workload(root.fork("workload"), w.counters, params.workload.maxPayloadPadding);
     this.runtime = new NodeRuntime(w, this.network, this.checker, this.workload, {
