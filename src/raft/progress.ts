@@ -92,6 +92,8 @@ export class Progress {
   sentEntries(lastIndex: number): void {
     if (this.state === "replicate") {
       this.next = lastIndex + 1;
+      // The silence that counts as loss starts with the oldest message still unanswered.
+      if (this.inflight.length === 0) this.ticksSinceAck = 0;
       this.inflight.push(lastIndex);
     } else if (this.state === "probe") {
       this.probeSent = true;

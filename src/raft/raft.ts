@@ -221,7 +221,7 @@ export class Raft {
       this.log.hasUnsentSnapshot() ||
       this.log.hasCommittedToApply() ||
       this.hardStateChanged() ||
-      (this.role === Role.Leader && this.log.committed > this.commitSent)
+      (this.role === Role.Leader && (this.log.committed > this.commitSent || this.reads.wantsRound()))
     );
   }
 
@@ -345,9 +345,9 @@ export class Raft {
     this.uncommitted = [];
     this.uncommittedBytes = 0;
     this.commitSent = this.log.committed;
-    // Nothing may be changed in the membership until everything up to now has committed.
-    this.pendingConfIndex = this.log.lastIndex();
     this.appendOwn(EntryType.Normal, new Uint8Array(0));
+    // No membership change until this term's no-op (and so everything before it) has committed.
+    this.pendingConfIndex = this.log.lastIndex();
     this.log_(`leader at term ${this.term}`);
   }
 
@@ -634,6 +634,8 @@ export class Raft {
         if (!this.sendAppend(id)) break;
         sent = true;
       }
+      // A probe whose next is past our log (a new member) still needs one message to find its place.
+      if (!sent && pr.state === "probe" && !pr.isPaused() && pr.match < this.log.lastIndex()) sent = this.sendAppend(id);
       if (!sent && commitOnly && pr.state === "replicate") this.sendCommit(id, pr);
     }
   }

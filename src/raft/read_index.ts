@@ -27,6 +27,10 @@ export class ReadIndexTracker {
     this.roundWanted = true;
   }
 
+  wantsRound(): boolean {
+    return this.roundWanted;
+  }
+
   /** The round to broadcast now, if any read is waiting for one. */
   startRound(): number | null {
     if (!this.roundWanted) return null;
