@@ -99,6 +99,7 @@ export class NodeRuntime implements SnapshotReceiver {
       this.checker.afterAppend(node, rd.entries);
     }
     if (rd.hardState) {
+      this.checker.beforeHardState(node, rd.hardState);
       storage.setHardState(rd.hardState);
       this.checker.afterHardState(node, rd.hardState);
     }

@@ -163,6 +163,19 @@ export class SafetyChecker {
     }
   }
 
+  /** Before a Ready's hard state replaces the durable one: term, vote and commit only move forward. */
+  beforeHardState(node: SimNode, hs: HardState): void {
+    const old = node.storage.hardState();
+    const regress =
+      hs.term < old.term ? "term" : hs.term === old.term && old.vote !== "" && hs.vote !== old.vote ? "vote" : hs.commit < old.commit ? "commit" : null;
+    if (regress) {
+      violation(
+        "hard-state-regress",
+        `${node.id} replaces durable ${regress} in {term ${old.term}, vote ${old.vote || "-"}, commit ${old.commit}} with {term ${hs.term}, vote ${hs.vote || "-"}, commit ${hs.commit}}`,
+      );
+    }
+  }
+
   /** After a Ready's hard state was written: everything up to its commit index is committed. */
   afterHardState(node: SimNode, hs: HardState): void {
     const storage = node.storage;
@@ -195,6 +208,10 @@ export class SafetyChecker {
     const sm = node.sm;
     if (entry.index !== sm.appliedIndex + 1) {
       violation("apply-order", `${node.id} applied ${sm.appliedIndex} and is handed entry ${entry.index}`);
+    }
+    const storage = node.storage;
+    if (entry.index > storage.lastIndex() || (entry.index >= storage.firstIndex() && storage.term(entry.index) !== entry.term)) {
+      violation("apply-durable", `${node.id} is handed entry ${entry.index}/${entry.term} to apply, which its durable log does not hold`);
     }
     const digest = digestOf(entry);
     const known = this.appliedAt.get(entry.index);
