@@ -62,8 +62,26 @@ export async function onLeader<T>(
     const leader = await node.waitForLeader(signal);
     if (leader === null) throw new ConnectError("no leader (an election is in progress or there is no quorum); retry", Code.Unavailable);
     if (leader === node.raft.id) continue;
-    return remote(leader);
+    try {
+      return await remote(leader);
+    } catch (err) {
+      throw leaderUnreachable(err, leader, signal);
+    }
   }
+}
+
+/**
+ * A forwarded call that failed on the way to the leader (connection reset or refused because the
+ * leader just died) is UNAVAILABLE to the client, as any other "no leader right now": connect-node
+ * reports a reset connection as ABORTED, a stream closed by the dying session as CANCELED and other
+ * socket failures as INTERNAL, which clients do not retry. Errors the leader itself answered with
+ * (wire errors) and the client's own cancellation or deadline (our signal aborted) pass through.
+ */
+function leaderUnreachable(err: unknown, leader: NodeId, signal: AbortSignal): unknown {
+  if (signal.aborted) return err;
+  const ce = ConnectError.from(err);
+  if (ce.isWireError) return err;
+  return new ConnectError(`could not reach the leader ${leader} (${ce.rawMessage}); retry`, Code.Unavailable, undefined, undefined, err);
 }
 
 export function forwardOptions(signal: AbortSignal) {

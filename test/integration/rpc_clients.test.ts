@@ -15,11 +15,11 @@ let tc: TestCluster;
 let failed = false;
 beforeAll(async () => {
   tc = await startCluster(3);
-});
+}, 60_000);
 afterAll(async () => {
   if (failed) dumpLogs(tc);
   await tc?.close();
-});
+}, 60_000);
 
 /** Marks the file failed (for log dumping) when the body throws. */
 function it(name: string, body: () => Promise<void>): void {
@@ -30,7 +30,7 @@ function it(name: string, body: () => Promise<void>): void {
       failed = true;
       throw err;
     }
-  });
+  }, 90_000);
 }
 
 async function follower(): Promise<LocalNode> {

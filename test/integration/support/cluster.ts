@@ -128,6 +128,7 @@ export async function withRetry<T>(tc: TestCluster, fn: (node: LocalNode) => Pro
   const deadline = Date.now() + timeoutMs;
   for (let attempt = startAt; ; attempt++) {
     const running = tc.nodes.filter((n) => n.running);
+    if (running.length === 0) throw new Error("no node is running");
     const node = running[attempt % running.length];
     try {
       return await fn(node);
