@@ -78,10 +78,16 @@ export class Cluster {
     }
   }
 
+  /** Nodes whose process runs now (not crashed, not paused). */
   running(): SimNode[] {
     const out: SimNode[] = [];
-    for (const node of this.world.nodes.values()) if (node.alive) out.push(node);
+    const now = this.world.now;
+    for (const node of this.world.nodes.values()) if (node.alive && !node.isPaused(now)) out.push(node);
     return out;
+  }
+
+  unpauseAll(): void {
+    for (const node of this.world.nodes.values()) node.pausedUntil = 0;
   }
 
   /** Running nodes that believe they lead. */

@@ -11,6 +11,7 @@ export const FAULT_KINDS = [
   "crash",
   "crashLostWrite",
   "restart",
+  "pause",
   "diskDelay",
   "snapshotChunkLost",
   "transferLeadership",

@@ -54,6 +54,8 @@ export class FaultInjector {
         return this.heal();
       case "crash":
         return this.crash();
+      case "pause":
+        return this.pause();
       case "transferLeadership":
         return this.transferLeadership();
       case "campaign":
@@ -117,6 +119,16 @@ export class FaultInjector {
     if (running.length === 0) return;
     const node = w.rng.pick(running);
     this.cluster.crash(node, w.now + w.rng.int(this.settings.minDownTicks, this.settings.maxDownTicks));
+  }
+
+  private pause(): void {
+    const w = this.world;
+    const running = this.cluster.running();
+    if (running.length === 0) return;
+    const node = w.rng.pick(running);
+    node.pausedUntil = w.now + w.rng.int(1, 3 * w.params.core.electionTicks);
+    w.counters.pause++;
+    w.trace.record(w.now, `pause ${node.id} until ${node.pausedUntil}`);
   }
 
   private transferLeadership(): void {

@@ -33,6 +33,7 @@ export interface FaultSettings {
     isolateLeader: number;
     heal: number;
     crash: number;
+    pause: number;
     transferLeadership: number;
     campaign: number;
     confChange: number;
@@ -109,6 +110,7 @@ export function paramsForSeed(seed: number, rng: Rng, overrides: ParamOverrides 
       isolateLeader: rng.int(0, 4),
       heal: rng.int(2, 6),
       crash: rng.int(0, 6),
+      pause: rng.int(0, 3),
       transferLeadership: rng.int(0, 3),
       campaign: rng.int(0, 2),
       confChange: rng.int(0, 4),

@@ -20,6 +20,8 @@ export class SimNode {
   retired = false;
   /** When crashed: the tick at which it comes back. */
   restartAt = 0;
+  /** A paused process (GC pause, SIGSTOP) neither ticks nor handles anything before this tick. */
+  pausedUntil = 0;
   /** A Ready whose write is in flight: ready() must not be called again before its advance(). */
   pendingWrite: Ready | null = null;
   /** Snapshots received whole, waiting for the core to hand them back in a Ready. */
@@ -69,6 +71,10 @@ export class SimNode {
     this.raft = null;
     this.pendingWrite = null;
     this.staged.clear();
+  }
+
+  isPaused(now: number): boolean {
+    return this.pausedUntil > now;
   }
 
   core(): Raft {

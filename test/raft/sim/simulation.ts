@@ -78,6 +78,7 @@ class Simulation {
     this.world.trace.record(this.world.now, "final phase: heal, restart, no more faults");
     this.network.faulty = false;
     this.network.heal();
+    this.cluster.unpauseAll();
     this.cluster.restartDue(true);
     const deadline = this.world.now + p.livenessTicks;
     while (this.world.now < deadline) {
@@ -122,6 +123,13 @@ class Simulation {
 
   private handle(ev: SimEvent): void {
     const w = this.world;
+    const target = ev.kind === "packet" ? ev.packet.to : ev.kind === "diskDone" ? ev.node : null;
+    const paused = target !== null ? w.nodes.get(target) : undefined;
+    if (paused && paused.isPaused(w.now)) {
+      // The process is stopped: whatever arrives waits until it runs again.
+      w.events.push(paused.pausedUntil, w.rng.next(), ev);
+      return;
+    }
     switch (ev.kind) {
       case "diskDone": {
         const node = w.nodes.get(ev.node);
