@@ -11,6 +11,8 @@ export interface LocalNodeSpec {
   name: string;
   grpcPort: number;
   raftPort: number;
+  /** Port other members dial instead of raftPort (a fault-injecting proxy in front of the node). */
+  raftAdvertisePort?: number;
   dataDir: string;
 }
 
@@ -74,6 +76,7 @@ export class LocalNode {
       MAIN,
       `--grpc-addr=${this.grpcAddr}`,
       `--raft-addr=${this.raftAddr}`,
+      ...(this.spec.raftAdvertisePort ? [`--raft-advertise-addr=${this.host}:${this.spec.raftAdvertisePort}`] : []),
       `--log-dir=${this.spec.dataDir}`,
       `--kv-dir=${this.spec.dataDir}`,
       ...(joinAddr ? [`--join-addr=${joinAddr}`] : []),

@@ -5,6 +5,8 @@ export interface NodeConfig {
   id: string;
   grpcAddr: string;
   raftAddr: string;
+  /** The Raft address other members dial (default raftAddr); differs when a proxy stands in front. */
+  raftAdvertiseAddr: string;
   joinAddr: string | null;
   logDir: string;
   kvDir: string;
@@ -28,7 +30,7 @@ export interface NodeConfig {
   quiet: boolean;
 }
 
-export const DEFAULT_NODE_CONFIG: Omit<NodeConfig, "id" | "grpcAddr" | "raftAddr" | "logDir" | "kvDir"> = {
+export const DEFAULT_NODE_CONFIG: Omit<NodeConfig, "id" | "grpcAddr" | "raftAddr" | "raftAdvertiseAddr" | "logDir" | "kvDir"> = {
   joinAddr: null,
   tickMs: 100,
   electionTicks: 10,

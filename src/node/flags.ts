@@ -21,6 +21,7 @@ export class FlagError extends Error {}
 const FLAGS: FlagSpec[] = [
   { name: "grpc-addr", help: "host:port for clients (gRPC, gRPC-Web, Connect; HTTP/1.1 and h2c)", default: "localhost:9501", apply: (c, v) => (c.grpcAddr = v) },
   { name: "raft-addr", help: "host:port for Raft traffic from the other members", default: "localhost:9601", apply: (c, v) => (c.raftAddr = v) },
+  { name: "raft-advertise-addr", help: "Raft address the other members dial, if not --raft-addr (e.g. behind a proxy)", apply: (c, v) => (c.raftAdvertiseAddr = v) },
   { name: "join-addr", help: "client address of any member of an existing cluster to join (first start only)", apply: (c, v) => (c.joinAddr = v || null) },
   { name: "log-dir", help: "folder for the Raft log (subfolder raft/)", default: "./data", apply: (c, v) => (c.logDir = v) },
   { name: "kv-dir", help: "folder for the key-value data (subfolder kv/); may equal --log-dir", default: "./data", apply: (c, v) => (c.kvDir = v) },
@@ -43,7 +44,7 @@ const FLAGS: FlagSpec[] = [
 
 /** Parses `--name=value` and `--name value` flags into a node config. Throws FlagError. */
 export function parseNodeFlags(argv: string[]): NodeConfig | "help" {
-  const config = { ...DEFAULT_NODE_CONFIG, id: "", grpcAddr: "", raftAddr: "", logDir: "", kvDir: "" } as MutableConfig;
+  const config = { ...DEFAULT_NODE_CONFIG, id: "", grpcAddr: "", raftAddr: "", raftAdvertiseAddr: "", logDir: "", kvDir: "" } as MutableConfig;
   for (const f of FLAGS) if (f.default !== undefined) f.apply(config, f.default);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -65,6 +66,7 @@ export function parseNodeFlags(argv: string[]): NodeConfig | "help" {
     spec.apply(config, value);
   }
   if (!config.id) config.id = config.grpcAddr;
+  if (!config.raftAdvertiseAddr) config.raftAdvertiseAddr = config.raftAddr;
   if (config.heartbeatTicks >= config.electionTicks) throw new FlagError("--heartbeat-ticks must be smaller than --election-ticks");
   return config;
 }

@@ -30,7 +30,7 @@ export function joinCluster(
     while (!added && !abort.signal.aborted) {
       try {
         const res = await client.memberAdd(
-          create(MemberAddRequestSchema, { id: config.id, grpcAddr: config.grpcAddr, raftAddr: config.raftAddr, asLearner: true }),
+          create(MemberAddRequestSchema, { id: config.id, grpcAddr: config.grpcAddr, raftAddr: config.raftAdvertiseAddr, asLearner: true }),
           { signal: abort.signal, timeoutMs: config.requestTimeoutMs },
         );
         if (res.header && res.header.clusterId !== 0n) onClusterId(res.header.clusterId);

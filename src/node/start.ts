@@ -83,7 +83,7 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<Runnin
     kv: kvApi,
     cluster: clusterApi,
     limits: config.limits,
-    identity: { id: config.id, grpcAddr: config.grpcAddr, raftAddr: config.raftAddr, version: VERSION },
+    identity: { id: config.id, grpcAddr: config.grpcAddr, raftAddr: config.raftAdvertiseAddr, version: VERSION },
     health: () => (node.currentSoftState().leader !== null && node.failure() === null ? "SERVING" : "NOT_SERVING"),
     logger: { debug: () => {}, info: (m: string) => log(m), error: (m: string) => log(`error: ${m}`) },
   });
@@ -126,7 +126,7 @@ async function bootstrap(config: NodeConfig, storage: FileLogStorage, afterIndex
     index: afterIndex + 1,
     type: EntryType.ConfChange,
     data: encodeConfChange({
-      change: { kind: "addVoter", node: config.id, context: encodeMemberAddress({ grpcAddr: config.grpcAddr, raftAddr: config.raftAddr }) },
+      change: { kind: "addVoter", node: config.id, context: encodeMemberAddress({ grpcAddr: config.grpcAddr, raftAddr: config.raftAdvertiseAddr }) },
       conf: { voters: [config.id], learners: [] },
     }),
   };
