@@ -18,7 +18,7 @@ function frame(body: Uint8Array): Uint8Array {
 
 /** Splits a gRPC byte stream into messages. */
 class MessageReader {
-  private buf = new Uint8Array(0);
+  private buf: Uint8Array = new Uint8Array(0);
 
   push(chunk: Uint8Array, onMessage: (m: Uint8Array) => void): void {
     if (this.buf.length === 0) this.buf = chunk;
