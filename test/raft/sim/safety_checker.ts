@@ -66,24 +66,30 @@ export class SafetyChecker {
     else if (earlier !== candidate) violation("one-vote-per-term", `${voter} granted its term-${term} vote to ${earlier} and then to ${candidate}`);
   }
 
-  /** A leader just advanced its commit index: a quorum of its voters durably holds that entry. */
+  /**
+   * A leader just advanced its commit index. Leaders commit by counting replicas of entries of
+   * their own term only, so the entry at the new commit index has the leader's term, and a majority
+   * of its voters (the leader included only once its own write is durable) hold it durably.
+   */
   private checkQuorumHolds(leader: SimNode, st: Status): void {
     const c = st.commit;
-    const own = leader.storage;
-    if (c < own.firstIndex() || c > own.lastIndex()) return; // its own copy is not durable yet: term unknown here
-    const term = own.term(c);
+    const term = st.term;
     const holders: NodeId[] = [];
     for (const id of st.conf.voters) {
       const storage = this.nodes.get(id)?.storage;
       if (!storage) continue;
-      const snap = storage.snapshot();
-      const holds = c <= snap.index || (c <= storage.lastIndex() && storage.term(c) === term);
-      if (holds) holders.push(id);
+      if (c <= storage.snapshot().index) {
+        holders.push(id);
+      } else if (c <= storage.lastIndex()) {
+        const t = storage.term(c);
+        if (t === term) holders.push(id);
+        else if (id === leader.id) violation("commit-current-term", `leader ${leader.id} of term ${term} commits ${c} by counting, but its entry there has term ${t}`);
+      }
     }
     if (holders.length * 2 <= st.conf.voters.length) {
       violation(
         "commit-quorum",
-        `leader ${leader.id} (term ${st.term}) commits ${c}/${term}, durably held only by [${holders.join(",")}] of voters [${st.conf.voters.join(",")}]`,
+        `leader ${leader.id} (term ${term}) commits ${c}, durably held only by [${holders.join(",")}] of voters [${st.conf.voters.join(",")}]`,
       );
     }
   }
