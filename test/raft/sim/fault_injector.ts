@@ -136,9 +136,12 @@ export class FaultInjector {
     const leaders = this.cluster.leaders();
     if (leaders.length === 0) return;
     const leader = w.rng.pick(leaders);
-    const voters = leader.core().status().conf.voters.filter((v) => v !== leader.id);
-    if (voters.length === 0) return;
-    const target = w.rng.pick(voters);
+    const conf = leader.core().status().conf;
+    // Mostly a voter; sometimes a learner or a node outside the configuration, which must be refused.
+    const candidates = w.rng.chance(0.8) ? conf.voters : [...conf.learners, ...w.nodes.keys()];
+    const others = candidates.filter((v) => v !== leader.id);
+    if (others.length === 0) return;
+    const target = w.rng.pick(others);
     const accepted = leader.core().transferLeadership(target);
     w.counters.transferLeadership++;
     w.trace.record(w.now, `transfer leadership ${leader.id} -> ${target}: ${accepted ? "started" : "refused"}`);

@@ -76,6 +76,9 @@ export class NodeRuntime implements SnapshotReceiver {
       const meta = rd.snapshot;
       const staged = node.staged.get(snapshotKey(meta.index, meta.term));
       if (!staged) violation("snapshot-install", `${node.id}'s Ready holds snapshot ${meta.index}/${meta.term}, which it never received`);
+      if (JSON.stringify(staged.meta.conf) !== JSON.stringify(meta.conf)) {
+        violation("snapshot-install", `${node.id}'s Ready holds snapshot ${meta.index}/${meta.term} with a conf other than the one received`);
+      }
       if (meta.index <= node.sm.appliedIndex) {
         violation("snapshot-install", `${node.id} is told to install snapshot ${meta.index} but already applied ${node.sm.appliedIndex}`);
       }

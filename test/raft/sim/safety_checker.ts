@@ -95,6 +95,9 @@ export class SafetyChecker {
   }
 
   private becameLeader(node: SimNode, st: Status): void {
+    if (!st.conf.voters.includes(node.id)) {
+      violation("leader-is-voter", `${node.id} became leader of term ${st.term} but is not a voter in [${st.conf.voters.join(",")}]`);
+    }
     // Leader completeness, first part: the new leader's log reaches every committed index.
     if (st.lastIndex < this.committedMax) {
       violation(
