@@ -6,7 +6,8 @@
 // independent of how much CPU the client side burns. 16 requests in flight, 5 s, 3 repetitions.
 //
 // Options: --duration 5 --reps 3 --concurrency 16 --clients grpc-js,connect-json,lean-grpc
-//          --serve (internal: run the server and print its port)
+//          --profile DIR (the server process writes a .cpuprofile into DIR; open it in Chrome
+//          DevTools or summarize it) --serve (internal: run the server and print its port)
 import * as grpc from "@grpc/grpc-js";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { GetRequestSchema, PutRequestSchema } from "../src/gen/rbkv/v1/kv_pb";
@@ -36,6 +37,8 @@ async function serve(): Promise<void> {
     logger: { debug: () => {}, info: () => {}, error: (m) => console.error(m) },
   });
   console.log(`PORT ${server.port}`);
+  // Exit cleanly on SIGINT so that a --cpu-prof profile gets written.
+  process.on("SIGINT", () => void server.close().then(() => process.exit(0)));
 }
 
 type Call = () => Promise<unknown>;
@@ -113,7 +116,9 @@ async function main(): Promise<void> {
   const concurrency = Number(arg("concurrency", "16"));
   const kinds = arg("clients", "grpc-js,connect-json,lean-grpc").split(",");
 
-  const child = Bun.spawn([process.execPath, import.meta.path, "--serve", ...process.execArgv.filter((a) => a.startsWith("--cpu-prof"))], {
+  const profileDir = process.argv.includes("--profile") ? arg("profile", "") : "";
+  const child = Bun.spawn([process.execPath, ...(profileDir ? ["--cpu-prof"] : []), import.meta.path, "--serve"], {
+    cwd: profileDir || undefined,
     stdout: "pipe",
     stderr: "inherit",
   });
