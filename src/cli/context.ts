@@ -6,6 +6,7 @@ import type { FlagSpec, ParsedArgs } from "./args";
 import { stringFlag } from "./args";
 import type { CliIo } from "./io";
 import { parseFormat, type OutputFormat } from "./output";
+import { UsageError } from "./errors";
 
 export const DEFAULT_ENDPOINT = "localhost:9501";
 export const DEFAULT_TIMEOUT = "5s";
@@ -27,7 +28,7 @@ export interface CommandContext {
 }
 
 export function endpointsFrom(args: ParsedArgs, env: Record<string, string | undefined>): string[] {
-  const raw = stringFlag(args, "endpoints") ?? env.RBKV_ENDPOINTS ?? DEFAULT_ENDPOINT;
+  const raw = stringFlag(args, "endpoints") ?? (env.RBKV_ENDPOINTS || DEFAULT_ENDPOINT);
   return raw.split(",").map((e) => e.trim()).filter((e) => e.length > 0);
 }
 
@@ -40,7 +41,10 @@ export function makeContext(args: ParsedArgs, io: CliIo, env: Record<string, str
     format: parseFormat(stringFlag(args, "write-out")),
     endpoints,
     timeoutMs,
-    client: () => (client ??= createNodeClient(endpoints, { timeoutMs, attemptTimeoutMs: Math.min(timeoutMs, 5_000) })),
+    client: () => {
+      if (endpoints.length === 0) throw new UsageError("--endpoints is empty; give host:port,...");
+      return (client ??= createNodeClient(endpoints, { timeoutMs, attemptTimeoutMs: Math.min(timeoutMs, 5_000) }));
+    },
   };
   return { ctx, close: () => client?.close() };
 }

@@ -4,7 +4,7 @@ import { parseArgs } from "./args";
 import type { Command } from "./command";
 import { COMMANDS } from "./commands";
 import { GLOBAL_FLAGS, endpointsFrom, makeContext } from "./context";
-import { describeError, EXIT_OK, EXIT_USAGE, UsageError } from "./errors";
+import { describeError, EXIT_OK, EXIT_USAGE } from "./errors";
 import { commandHelp, generalHelp } from "./help";
 import { processIo, type CliIo } from "./io";
 
@@ -48,7 +48,6 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo(), e
       io.out(commandHelp(command));
       return EXIT_OK;
     }
-    if (endpoints.length === 0) throw new UsageError("--endpoints is empty");
     const made = makeContext(args, io, env);
     close = made.close;
     return await command.run(made.ctx, args);

@@ -1,9 +1,12 @@
 // The client keeps working when nodes die: writes and reads fail over to the new leader, and a
 // watch resumes on another member with every revision exactly once.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { createNodeClient } from "../../src/client/node";
 import type { WatchEvent } from "../../src/client";
 import { eventually, startCluster, type TestCluster } from "./helpers";
+
+// Every test starts subprocesses or waits on a real cluster; a loaded machine needs room.
+setDefaultTimeout(60_000);
 
 let t: TestCluster;
 

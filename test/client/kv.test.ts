@@ -1,7 +1,10 @@
 // The client against a real 3-node cluster: routing, strings and bytes, txn, TTL, compacted watch.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { compare, op, WatchCompactedError, type RbkvClient } from "../../src/client";
 import { clientFor, eventually, startCluster, type TestCluster } from "./helpers";
+
+// Every test starts subprocesses or waits on a real cluster; a loaded machine needs room.
+setDefaultTimeout(60_000);
 
 let t: TestCluster;
 let client: RbkvClient;
