@@ -10,14 +10,16 @@ export function formatReport(r: ChaosResult): string {
   const o = r.options;
   lines.push(`chaos run: seed ${r.seed}, ${o.nodes} nodes, ${o.clients} clients, ${o.keys} keys, workload ${(r.workloadMs / 1000).toFixed(1)} s, total ${(r.totalMs / 1000).toFixed(1)} s`);
 
-  lines.push("ops (ok / indeterminate / failed reads dropped):");
+  lines.push("ops (ok / indeterminate / failed reads dropped / writes refused at connect, not sent):");
   let total = 0;
   for (const kind of OP_KINDS) {
     const ok = r.opCounts.get(`${kind} ok`) ?? 0;
     const ind = r.opCounts.get(`${kind} indeterminate`) ?? 0;
     const dropped = r.opCounts.get(`${kind} dropped`) ?? 0;
-    total += ok + ind + dropped;
-    lines.push(`  ${kind.padEnd(7)} ${String(ok).padStart(7)} ok ${String(ind).padStart(6)} indeterminate ${String(dropped).padStart(6)} dropped`);
+    const refused = r.opCounts.get(`${kind} refused`) ?? 0;
+    total += ok + ind + dropped + refused;
+    const col = (n: number, w: number) => String(n).padStart(w);
+    lines.push(`  ${kind.padEnd(7)} ${col(ok, 7)} ok ${col(ind, 6)} indeterminate ${col(dropped, 6)} dropped ${col(refused, 6)} refused`);
   }
   lines.push(`  total   ${total} (${(total / (r.workloadMs / 1000)).toFixed(0)} ops/s), final revision ${r.finalRevision}`);
 

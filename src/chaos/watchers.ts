@@ -64,7 +64,7 @@ export class Watcher {
       await this.follow(this.opts.prng.pick(targets));
       if (!this.stopping) {
         this.reconnects++;
-        await new Promise((r) => setTimeout(r, 50));
+        await new Promise((r) => setTimeout(r, this.opts.prng.int(50, 300)));
       }
     }
   }

@@ -5,7 +5,8 @@
 // Recording rules (see history.ts):
 // - a write that failed in any way is indeterminate (completedAt null): the node may have
 //   proposed or forwarded it and lost the answer;
-// - a read that failed is left out (it changed nothing);
+// - a read that failed is left out (it changed nothing), and so is a write that was refused at
+//   connect (ECONNREFUSED: the request never left the client);
 // - every written value is unique: "c<client>-<seq>".
 import { Code, ConnectError } from "@connectrpc/connect";
 import { CompareResult, CompareTarget, Consistency } from "../gen/rbkv/v1/kv_pb";
@@ -32,7 +33,8 @@ export interface AckedWrite {
 }
 
 export type OpKind = HistoryOp["op"];
-export type Outcome = "ok" | "indeterminate" | "dropped";
+/** dropped: a failed read, left out; refused: a write never sent (connection refused), left out. */
+export type Outcome = "ok" | "indeterminate" | "dropped" | "refused";
 
 export interface WorkloadOptions {
   clients: number;
@@ -83,10 +85,14 @@ export class Workload {
       const key = prng.pick(this.opts.keys);
       const roll = prng.next();
       const value = `c${clientId}-${++seq}`;
-      if (roll < 0.4) await this.get(clientId, target, key);
-      else if (roll < 0.65) await this.put(clientId, target, key, value);
-      else if (roll < 0.75) await this.del(clientId, target, key);
-      else await this.cas(clientId, target, key, prng.next() < 0.8 ? (this.lastSeen.get(key) ?? null) : null, value);
+      let ok: boolean;
+      if (roll < 0.4) ok = (await this.get(clientId, target, key)) !== null;
+      else if (roll < 0.65) ok = await this.put(clientId, target, key, value);
+      else if (roll < 0.75) ok = await this.del(clientId, target, key);
+      else ok = await this.cas(clientId, target, key, prng.next() < 0.8 ? (this.lastSeen.get(key) ?? null) : null, value);
+      // After a failure wait a little: a down node fails fast, and a flood of failed ops would
+      // only bloat the history with indeterminate writes.
+      if (!ok) await new Promise((r) => setTimeout(r, prng.int(50, 300)));
     }
   }
 
@@ -107,7 +113,7 @@ export class Workload {
     }
   }
 
-  private async put(clientId: number, target: ChaosNode, key: string, value: string): Promise<void> {
+  private async put(clientId: number, target: ChaosNode, key: string, value: string): Promise<boolean> {
     const invokedAt = performance.now();
     const node = target.node.spec.name;
     try {
@@ -117,13 +123,16 @@ export class Workload {
       this.acked.push({ key, type: "put", value, revision });
       this.lastSeen.set(key, value);
       this.count("put", "ok");
+      return true;
     } catch (err) {
+      if (this.refused("put", err)) return false;
       this.history.push({ op: "put", clientId, key, value, invokedAt, completedAt: null, node, error: describe(err) });
       this.count("put", "indeterminate");
+      return false;
     }
   }
 
-  private async del(clientId: number, target: ChaosNode, key: string): Promise<void> {
+  private async del(clientId: number, target: ChaosNode, key: string): Promise<boolean> {
     const invokedAt = performance.now();
     const node = target.node.spec.name;
     try {
@@ -133,14 +142,17 @@ export class Workload {
       if (res.deleted > 0n) this.acked.push({ key, type: "delete", value: null, revision });
       this.lastSeen.set(key, null);
       this.count("delete", "ok");
+      return true;
     } catch (err) {
+      if (this.refused("delete", err)) return false;
       this.history.push({ op: "delete", clientId, key, invokedAt, completedAt: null, node, error: describe(err) });
       this.count("delete", "indeterminate");
+      return false;
     }
   }
 
   /** If the value is `expected` (null: absent, i.e. version 0) then put `newValue`. */
-  private async cas(clientId: number, target: ChaosNode, key: string, expected: string | null, newValue: string): Promise<void> {
+  private async cas(clientId: number, target: ChaosNode, key: string, expected: string | null, newValue: string): Promise<boolean> {
     const invokedAt = performance.now();
     const node = target.node.spec.name;
     const k = enc.encode(key);
@@ -160,11 +172,26 @@ export class Workload {
         this.lastSeen.set(key, newValue);
       }
       this.count("cas", "ok");
+      return true;
     } catch (err) {
+      if (this.refused("cas", err)) return false;
       this.history.push({ op: "cas", clientId, key, expected, newValue, result: null, invokedAt, completedAt: null, node, error: describe(err) });
       this.count("cas", "indeterminate");
+      return false;
     }
   }
+
+  /** A write refused at connect never reached a node: it is left out of the history. */
+  private refused(kind: OpKind, err: unknown): boolean {
+    if (!isConnectionRefused(err)) return false;
+    this.count(kind, "refused");
+    return true;
+  }
+}
+
+function isConnectionRefused(err: unknown): boolean {
+  const cause = err instanceof ConnectError ? err.cause : err;
+  return typeof cause === "object" && cause !== null && (cause as { code?: unknown }).code === "ECONNREFUSED";
 }
 
 function describe(err: unknown): string {
