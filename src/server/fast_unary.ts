@@ -20,6 +20,7 @@ import {
   TxnResponseSchema,
 } from "../gen/rbkv/v1/kv_pb";
 import type { CallContext, KvApi, Limits } from "../node/api";
+import { FORWARDED_HEADER } from "./call_context";
 import { encodeGrpcMessage } from "./status_fixes";
 import { validateDelete, validateGet, validatePut, validateRange, validateTxn } from "./validate";
 
@@ -72,7 +73,7 @@ async function serve(r: Route<DescMessage, DescMessage>, req: http2.Http2ServerR
     } catch (err) {
       throw new ConnectError(`cannot decode the request: ${(err as Error).message}`, Code.InvalidArgument);
     }
-    const forwarded = req.headers["rbkv-forwarded"] === "1";
+    const forwarded = req.headers[FORWARDED_HEADER] === "1";
     const output = await r.run(input, abort.signal, { forwarded });
     if (abort.signal.aborted) return;
     respond(res, frame(toBinary(r.output, output)), 0, "");

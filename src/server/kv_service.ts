@@ -2,6 +2,7 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { KV, WatchRequest, WatchResponse } from "../gen/rbkv/v1/kv_pb";
 import type { KvApi, Limits } from "../node/api";
+import { callContext } from "./call_context";
 import { untilAborted } from "./until_aborted";
 import { validateDelete, validateGet, validatePut, validateRange, validateTxn, validateWatch } from "./validate";
 
@@ -17,15 +18,15 @@ export function createKvService(kv: KvApi, limits: Limits): ServiceImpl<typeof K
     },
     async put(req, ctx) {
       validatePut(req, limits);
-      return kv.put(req, ctx.signal);
+      return kv.put(req, ctx.signal, callContext(ctx));
     },
     async delete(req, ctx) {
       validateDelete(req, limits);
-      return kv.delete(req, ctx.signal);
+      return kv.delete(req, ctx.signal, callContext(ctx));
     },
     async txn(req, ctx) {
       validateTxn(req, limits);
-      return kv.txn(req, ctx.signal);
+      return kv.txn(req, ctx.signal, callContext(ctx));
     },
     async *watch(req: WatchRequest, ctx: HandlerContext): AsyncGenerator<WatchResponse> {
       validateWatch(req, limits);

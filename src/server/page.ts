@@ -4,6 +4,11 @@ import type { NodeRequest, NodeResponse } from "./node_types";
 
 export type PageFn = (req: Request) => Response | string | Promise<Response | string>;
 
+/** Paths the page function answers: "/" (with any query) and everything under "/dashboard/". */
+export function isPagePath(url: string | undefined): boolean {
+  return url === "/" || url?.startsWith("/?") === true || url?.startsWith("/dashboard/") === true;
+}
+
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -22,7 +27,7 @@ export function defaultPage(identity: NodeIdentity): PageFn {
 <p>Services: rbkv.v1.KV, rbkv.v1.Cluster, grpc.health.v1.Health.</p>
 </body></html>
 `;
-  return () => html;
+  return (req) => (new URL(req.url).pathname === "/" ? html : new Response("not found\n", { status: 404, headers: { "content-type": "text/plain" } }));
 }
 
 function toFetchRequest(req: NodeRequest): Request {

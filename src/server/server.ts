@@ -6,12 +6,13 @@ import { ConnectError, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { ClusterApi, KvApi, Limits, NodeIdentity } from "../node/api";
 import { applyCors, type AllowedOrigins } from "./cors";
+import { createFastUnary } from "./fast_unary";
 import type { HealthStatus } from "./health_service";
 import { parseListenAddr } from "./listen_addr";
 import { consoleLogger, type ServerLogger } from "./logger";
 import type { NodeRequest, NodeResponse } from "./node_types";
 import { listenOnePort } from "./one_port";
-import { defaultPage, servePage, type PageFn } from "./page";
+import { defaultPage, isPagePath, servePage, type PageFn } from "./page";
 import { registerRoutes } from "./routes";
 
 export interface ServerOptions {
@@ -23,7 +24,7 @@ export interface ServerOptions {
   identity: NodeIdentity;
   /** SERVING when this node is a member and knows a leader. */
   health: () => HealthStatus;
-  /** Serves GET /; default: a small page naming the node, its addresses and version. */
+  /** Serves GET / and GET /dashboard/...; default: a small page naming the node, its addresses and version. */
   page?: PageFn;
   logger?: ServerLogger;
   /** Origins browsers may call from; default "*". */
@@ -68,7 +69,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     shutdownSignal: shutdown.signal,
     interceptors: [logUnexpectedErrors(logger)],
     fallback: (req, res) => {
-      if ((req.method === "GET" || req.method === "HEAD") && (req.url === "/" || req.url?.startsWith("/?"))) {
+      if ((req.method === "GET" || req.method === "HEAD") && isPagePath(req.url)) {
         servePage(page, req, res).catch((err: unknown) => {
           logger.error(`GET / failed: ${String(err)}`);
           if (!res.headersSent) res.writeHead(500);
@@ -85,9 +86,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (applyCors(req, res, corsOrigins)) return;
     rpc(req, res);
   };
+  const fastUnary = createFastUnary(opts.kv, opts.limits);
+  const handleH2 = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): void => {
+    if (fastUnary(req, res)) return;
+    handle(req, res);
+  };
 
   const http1 = http.createServer(handle);
-  const h2 = http2.createServer(handle);
+  const h2 = http2.createServer(handleH2);
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (s) => {
     sessions.add(s);
