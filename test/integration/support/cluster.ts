@@ -116,8 +116,10 @@ export async function findLeader(tc: TestCluster, timeoutMs = 20_000): Promise<L
 }
 
 export function isRetryable(err: unknown): boolean {
-  if (err instanceof ConnectError) return err.code === Code.Unavailable || err.code === Code.DeadlineExceeded || err.code === Code.Unknown || err.code === Code.Internal;
-  return true; // connection refused / reset: the node is down
+  // UNAVAILABLE is what a node answers when it has no leader or cannot reach it, and what grpc-js
+  // reports for a refused or dropped connection; anything else is a real answer (or a bug).
+  if (err instanceof ConnectError) return err.code === Code.Unavailable || err.code === Code.DeadlineExceeded;
+  return err instanceof TypeError; // fetch: connection refused / reset, the node is down
 }
 
 /**

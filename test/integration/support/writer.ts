@@ -47,12 +47,18 @@ export class Writer {
       const deadline = Date.now() + 30_000;
       for (;;) {
         const nodes = this.tc.nodes.filter((n) => n.running);
+        if (nodes.length === 0) {
+          if (this.stopping) return; // everything is down and we are told to stop: this write stays unacknowledged
+          await sleep(50);
+          continue;
+        }
         const node = nodes[this.nodeCursor++ % nodes.length];
         try {
           const res = await this.tc.client(node, "grpc-js").unary(KV.method.put, { key: enc(key), value: enc(value) });
           this.acked.push({ key, value, revision: res.header!.revision });
           break;
         } catch (err) {
+          if (this.stopping && this.tc.nodes.every((n) => !n.running)) return;
           if (!isRetryable(err) || Date.now() > deadline) {
             this.hardErrors.push(err);
             return;
