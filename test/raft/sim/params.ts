@@ -139,7 +139,7 @@ export function paramsForSeed(seed: number, rng: Rng, overrides: ParamOverrides 
   return {
     seed,
     clusterSize: rng.chance(0.5) ? 3 : 5,
-    chaosTicks: overrides.chaosTicks ?? rng.int(200, 600),
+    chaosTicks: overrides.chaosTicks ?? rng.int(400, 2000),
     livenessTicks: 20 * 2 * electionTicks + backlog * roundTrip,
     core,
     network,
