@@ -1,6 +1,8 @@
 // The printed summary of a chaos run: ops by kind and outcome, faults per kind, watch events
 // checked, the verdict, and on failure the explanation, the seed and where the history is.
+import { formatOp } from "./history";
 import { FAULT_KINDS } from "./nemesis";
+import type { RecordedOp } from "./workload";
 import type { ChaosResult } from "./run";
 
 const OP_KINDS = ["get", "put", "delete", "cas"] as const;
@@ -37,6 +39,13 @@ export function formatReport(r: ChaosResult): string {
   const v = r.verdict;
   if (v.ok) lines.push(`linearizability: ok (${v.keys} keys, ${v.ops} ops, ${v.steps} search steps)`);
   else lines.push(`linearizability: ${v.kind.toUpperCase()} on key ${v.key}\n${v.explanation}`);
+  if (!v.ok && v.kind === "violation") {
+    lines.push("the slice again, with the node each op went to and the revision it answered with:");
+    for (const op of v.slice) {
+      const extra = op as Partial<RecordedOp>;
+      lines.push(`${op === v.blocked ? "=>" : "  "}${formatOp(op)}  @${extra.node ?? "?"}${extra.revision !== undefined ? ` rev ${extra.revision}` : ""}${extra.error ? ` (${extra.error})` : ""}`);
+    }
+  }
 
   lines.push(`verdict: ${r.passed ? "PASS" : "FAIL"} (seed ${r.seed})`);
   if (r.historyPath) lines.push(`history saved to ${r.historyPath}`);
