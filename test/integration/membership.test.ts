@@ -64,6 +64,23 @@ it("a fourth node joins after the log was compacted and catches up from a snapsh
   expect(me?.grpcAddr).toBe(fourth.grpcAddr);
 });
 
+it("restarting the new node with --join-addr still set does no harm (joining is idempotent)", async () => {
+  expect(await fourth.stop("SIGTERM")).toBe(0);
+  fourth.start(tc.nodes[2].grpcAddr);
+  await fourth.waitReady();
+  await tc.cluster.waitForVoters(4);
+  const ml = await waitFor("a member list with four voters", async () => {
+    const l = await tc.client(tc.nodes[0], "connect-json-fetch").unary(Cluster.method.memberList, {});
+    return l.members.length === 4 && l.members.every((m) => !m.isLearner) ? l : undefined;
+  });
+  expect(ml.members.filter((m) => m.id === fourth.id).length).toBe(1);
+  const stored = await waitFor("the node to serve every key again", async () => {
+    const m = await rangeCount(fourth, Consistency.LINEARIZABLE);
+    return m.size === KEYS ? m : undefined;
+  });
+  expect(stored.get(keyOf(KEYS - 1))).toBe(`v${KEYS - 1}`);
+});
+
 it("TransferLeadership to the new node: its Status shows it leads, writes go on", async () => {
   const before = await findLeader(tc);
   const target = before === fourth ? tc.nodes[0] : fourth;
