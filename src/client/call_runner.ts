@@ -69,7 +69,7 @@ export class CallRunner {
         if (per.signal?.aborted) throw cancelled(method);
         if (suggestsLeaderChange(err)) this.pool.noteFailure(member);
         const retryable = kind === "idempotent" ? isRetryableRead(err) : isProvablyNotApplied(err);
-        if (!retryable) throw error;
+        if (!retryable) throw kind === "write" ? explainUnknownOutcome(method, member.endpoint, error) : error;
         lastError = error;
         const wait = Math.min(backoffDelay(attempt, this.options.backoff), deadline - Date.now());
         if (wait > 0) await sleep(wait, per.signal).catch(() => undefined);
@@ -86,4 +86,16 @@ function gaveUp(method: string, last: ConnectError | null): ConnectError {
   if (!last) return new ConnectError(`${method}: no time left to try`, Code.DeadlineExceeded);
   const err = new ConnectError(`${method} failed on every try before the deadline; last error: ${last.rawMessage}`, last.code, undefined, undefined, last);
   return err;
+}
+
+/** Failures after which a write may or may not have been applied (as opposed to being refused). */
+const OUTCOME_UNKNOWN_CODES = new Set<Code>([Code.Aborted, Code.Unknown, Code.Internal, Code.Unavailable, Code.DeadlineExceeded]);
+
+/** Says plainly that a failed write's outcome is unknown (e.g. "read ECONNRESET" on its own does not). */
+function explainUnknownOutcome(method: string, endpoint: string, err: ConnectError): ConnectError {
+  if (!OUTCOME_UNKNOWN_CODES.has(err.code) || /outcome is unknown/.test(err.rawMessage)) return err;
+  const message = `${method} via ${endpoint} failed (${err.rawMessage}); its outcome is unknown: it may have been applied, so read before retrying`;
+  const explained = new ConnectError(message, err.code, err.metadata, undefined, err);
+  explained.details = err.details;
+  return explained;
 }
