@@ -1,7 +1,7 @@
-import { create, toBinary } from "@bufbuild/protobuf";
-import { type Event, WatchResponseSchema } from "../gen/rbkv/v1/kv_pb";
+import type { Event } from "../gen/rbkv/v1/kv_pb";
 import { compareBytes, mapKey, u64Bytes } from "./bytes";
 import type { BatchOp, Db } from "./db";
+import { encodeHistoryRecord } from "./history_codec";
 import { dataKey, expiryKey, historyKey } from "./keys";
 import { DbSource, type KvSource } from "./read";
 import { inRange } from "./range";
@@ -88,7 +88,7 @@ export class ApplyBatch implements KvSource {
   /** Writes the command's events as the history record of its revision. */
   endCommand(): void {
     if (this.commandEvents.length === 0) return;
-    const record = toBinary(WatchResponseSchema, create(WatchResponseSchema, { events: this.commandEvents }));
+    const record = encodeHistoryRecord(this.commandEvents);
     this.ops.push({ type: "put", key: historyKey(this.commandRevision), value: record });
     this.events.push(...this.commandEvents);
     this.commandEvents = [];
