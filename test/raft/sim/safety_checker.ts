@@ -22,8 +22,12 @@ export class SafetyChecker {
   private readonly leaderOfTerm = new Map<number, NodeId>();
   /** Log matching: (index, term) names exactly one entry and one predecessor term, ever. */
   private readonly entryIdentity = new Map<string, { digest: string; prevTerm: number }>();
-  /** Entries known committed (applied somewhere, or covered by a durable commit index). */
-  private readonly committedTerm = new Map<number, number>();
+  /**
+   * Entries known committed (applied somewhere, or covered by a durable commit index): the entry's
+   * term, and the lowest term of a node that knew it committed. The entry was committed in a term
+   * <= knownInTerm, so every leader of a term above knownInTerm must hold it.
+   */
+  private readonly committed = new Map<number, { term: number; knownInTerm: number }>();
   /** State machine safety: what was applied at each index, anywhere. */
   private readonly appliedAt = new Map<number, { term: number; digest: string }>();
   private readonly pendingLeaderChecks = new Map<NodeId, LeaderCheck>();
@@ -99,14 +103,25 @@ export class SafetyChecker {
       violation("leader-is-voter", `${node.id} became leader of term ${st.term} but is not a voter in [${st.conf.voters.join(",")}]`);
     }
     // Leader completeness, first part: the new leader's log reaches every committed index.
-    if (st.lastIndex < this.committedMax) {
+    // (A leader of an old term may still win an election late, after later terms committed more.)
+    const upTo = this.committedBefore(st.term);
+    if (st.lastIndex < upTo) {
       violation(
         "leader-completeness",
-        `${node.id} became leader of term ${st.term} with lastIndex ${st.lastIndex} < committed ${this.committedMax}`,
+        `${node.id} became leader of term ${st.term} with lastIndex ${st.lastIndex} < ${upTo}, committed in an earlier term`,
       );
     }
     // Second part, once its first entry of the term is durable: its log holds each committed entry.
-    this.pendingLeaderChecks.set(node.id, { term: st.term, committedUpTo: this.committedMax });
+    this.pendingLeaderChecks.set(node.id, { term: st.term, committedUpTo: upTo });
+  }
+
+  /** The highest index known committed in a term below `term`. */
+  private committedBefore(term: number): number {
+    for (let i = this.committedMax; i > 0; i--) {
+      const c = this.committed.get(i);
+      if (c !== undefined && c.knownInTerm < term) return i;
+    }
+    return 0;
   }
 
   forgetNode(node: SimNode): void {
@@ -162,7 +177,8 @@ export class SafetyChecker {
       violation("leader-completeness", `leader ${node.id} of term ${check.term} durably ends at ${storage.lastIndex()} < committed ${check.committedUpTo}`);
     }
     for (let i = storage.firstIndex(); i <= check.committedUpTo; i++) {
-      const want = this.committedTerm.get(i);
+      const c = this.committed.get(i);
+      const want = c !== undefined && c.knownInTerm < check.term ? c.term : undefined;
       if (want !== undefined && storage.term(i) !== want) {
         violation(
           "leader-completeness",
@@ -192,23 +208,25 @@ export class SafetyChecker {
       violation("commit-durable", `${node.id} persisted commit ${hs.commit} beyond its durable last index ${storage.lastIndex()}`);
     }
     const from = Math.max(node.commitRecorded + 1, storage.firstIndex());
-    for (let i = from; i <= hs.commit; i++) this.recordCommitted(node, i, storage.term(i));
+    for (let i = from; i <= hs.commit; i++) this.recordCommitted(node, i, storage.term(i), hs.term);
     node.commitRecorded = Math.max(node.commitRecorded, hs.commit);
   }
 
   afterSnapshot(node: SimNode, meta: SnapshotMeta, storage: MemoryStorage): void {
-    this.recordCommitted(node, meta.index, meta.term);
+    this.recordCommitted(node, meta.index, meta.term, node.storage.hardState().term);
     node.commitRecorded = Math.max(node.commitRecorded, meta.index);
     if (storage.lastIndex() !== meta.index) violation("snapshot-install", `${node.id} log not reset to ${meta.index}`);
   }
 
-  private recordCommitted(node: SimNode, index: number, term: number): void {
-    const known = this.committedTerm.get(index);
+  private recordCommitted(node: SimNode, index: number, term: number, knownInTerm: number): void {
+    const known = this.committed.get(index);
     if (known === undefined) {
-      this.committedTerm.set(index, term);
+      this.committed.set(index, { term, knownInTerm });
       if (index > this.committedMax) this.committedMax = index;
-    } else if (known !== term) {
-      violation("committed-entry-conflict", `${node.id} holds committed index ${index} with term ${term}, but term ${known} was committed there`);
+    } else if (known.term !== term) {
+      violation("committed-entry-conflict", `${node.id} holds committed index ${index} with term ${term}, but term ${known.term} was committed there`);
+    } else if (knownInTerm < known.knownInTerm) {
+      known.knownInTerm = knownInTerm;
     }
   }
 
@@ -232,7 +250,7 @@ export class SafetyChecker {
         `${node.id} applies ${digest} (term ${entry.term}) at ${entry.index}, another node applied ${known.digest} (term ${known.term})`,
       );
     }
-    this.recordCommitted(node, entry.index, entry.term);
+    this.recordCommitted(node, entry.index, entry.term, node.storage.hardState().term);
     if (entry.index > this.maxAppliedIndex) this.maxAppliedIndex = entry.index;
     return known === undefined;
   }
