@@ -7,6 +7,7 @@ import { KvStore } from "../kv/store";
 import { FileLogStorage } from "../storage";
 import { PeerTransport } from "../transport";
 import { startServer, type RunningServer } from "../server";
+import { dashboardPage } from "../dashboard/page";
 import { encodeMemberAddress, type NodeConfig } from "./config";
 import { NodeClusterApi } from "./cluster_api";
 import { LeaderForwarder } from "./forward";
@@ -85,6 +86,7 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<Runnin
     limits: config.limits,
     identity: { id: config.id, grpcAddr: config.grpcAddr, raftAddr: config.raftAdvertiseAddr, version: VERSION },
     health: () => (node.currentSoftState().leader !== null && node.failure() === null ? "SERVING" : "NOT_SERVING"),
+    page: dashboardPage(),
     logger: { debug: () => {}, info: (m: string) => log(m), error: (m: string) => log(`error: ${m}`) },
   });
   const sweeper = new ExpirySweeper(node, log);
