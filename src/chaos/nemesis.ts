@@ -7,7 +7,8 @@
 // - partition-one-way: every link out of one node (or into it) cut, the other direction open;
 // - partition-pair: two members cannot talk, both still reach the rest;
 // - slow-links: delay on every link out of a random node;
-// - restart-all: SIGTERM every node, start them again in another order.
+// - restart-all: SIGTERM every node, start them again in another order;
+// - kill-all: kill -9 every node at once (acknowledged writes must be on disk), restart in another order.
 import { ELECTION_TIMEOUT_MS, sleep, type ChaosCluster, type ChaosNode } from "./chaos_cluster";
 import type { Prng } from "./prng";
 
@@ -21,6 +22,7 @@ export const FAULT_KINDS = [
   "partition-pair",
   "slow-links",
   "restart-all",
+  "kill-all",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -35,6 +37,7 @@ const WEIGHTS: Record<FaultKind, number> = {
   "partition-pair": 1,
   "slow-links": 1,
   "restart-all": 1,
+  "kill-all": 1,
 };
 
 export class Nemesis {
@@ -159,11 +162,14 @@ export class Nemesis {
         await sleep(hold);
         return;
       }
-      case "restart-all": {
+      case "restart-all":
+      case "kill-all": {
         const order = this.prng.shuffle(all);
-        this.note(`restart-all: SIGTERM all, start ${order.map(name).join(", ")}`);
-        for (const m of all) this.cc.note(m, "restart-all: SIGTERM");
-        await Promise.all(all.map((m) => this.cc.stopNode(m)));
+        const how = kind === "kill-all" ? "kill -9" : "SIGTERM";
+        this.note(`${kind}: ${how} all, start ${order.map(name).join(", ")}`);
+        for (const m of all) this.cc.note(m, `${kind}: ${how}`);
+        if (kind === "kill-all") await Promise.all(all.map((m) => m.node.kill()));
+        else await Promise.all(all.map((m) => this.cc.stopNode(m)));
         for (const m of order) {
           this.cc.startNode(m);
           await sleep(this.prng.int(0, 500));
