@@ -41,14 +41,19 @@ export class ChaosCluster {
       members.push({ node, proxy, kv: createClient(KV, transport), cluster: createClient(Cluster, transport) });
     }
     const cc = new ChaosCluster(local, members, dir);
-    const [first, ...rest] = members;
-    cc.startNode(first, undefined);
-    await first.node.waitReady();
-    for (const m of rest) {
-      cc.startNode(m, first.node.grpcAddr);
-      await m.node.waitReady();
+    try {
+      const [first, ...rest] = members;
+      cc.startNode(first, undefined);
+      await first.node.waitReady();
+      for (const m of rest) {
+        cc.startNode(m, first.node.grpcAddr);
+        await m.node.waitReady();
+      }
+      await local.waitForVoters(size);
+    } catch (err) {
+      await cc.close();
+      throw err;
     }
-    await local.waitForVoters(size);
     return cc;
   }
 
