@@ -13,7 +13,12 @@ export interface CliIo {
 
 export function processIo(): CliIo {
   const interrupt = new AbortController();
-  const stop = () => interrupt.abort();
+  // Commands that watch the signal (watch, snapshot save) finish cleanly; any other is ended
+  // shortly after, with the conventional 128 + SIGINT status.
+  const stop = () => {
+    interrupt.abort();
+    setTimeout(() => process.exit(130), 1_000).unref();
+  };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   return {
