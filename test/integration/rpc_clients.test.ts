@@ -246,10 +246,11 @@ for (const [i, kind] of KINDS.entries()) {
   });
 }
 
-test("GET / answers with a page naming the node", async () => {
+test("GET / answers with an HTML page on every node (the dashboard names the node through Status over gRPC-Web)", async () => {
   for (const n of tc.nodes) {
     const res = await fetch(`${n.url}/`);
     expect(res.status).toBe(200);
-    expect(await res.text()).toContain(n.id);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    expect((await res.text()).toLowerCase()).toContain("<html");
   }
 });
