@@ -71,15 +71,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   say(`seed ${options.seed}; ${options.nodes} nodes, ${options.clients} clients, ${options.keys} keys, ${options.durationMs / 1000} s; data in ${dir}`);
   const cc = await ChaosCluster.start(options.nodes, dir);
   const setupProblems: string[] = [];
+  const keys = Array.from({ length: options.keys }, (_, i) => `${PREFIX}k${i}`);
+  const targets = () => cc.running();
+  const workload = new Workload({ clients: options.clients, keys, callTimeoutMs: options.callTimeoutMs, targets, prng: workloadPrng });
+  const watchers = Array.from(
+    { length: options.watchers },
+    (_, i) => new Watcher(`watcher${i + 1}`, { prefix: PREFIX, targets, prng: watcherPrng.fork(), idleMs: 4_000, maxStreamMs: 20_000 }),
+  );
   let result: ChaosResult;
   try {
-    const keys = Array.from({ length: options.keys }, (_, i) => `${PREFIX}k${i}`);
-    const targets = () => cc.running();
-    const workload = new Workload({ clients: options.clients, keys, callTimeoutMs: options.callTimeoutMs, targets, prng: workloadPrng });
-    const watchers = Array.from(
-      { length: options.watchers },
-      (_, i) => new Watcher(`watcher${i + 1}`, { prefix: PREFIX, targets, prng: watcherPrng.fork(), idleMs: 4_000, maxStreamMs: 20_000 }),
-    );
     for (const w of watchers) w.start();
     await sleep(300); // watchers connected before the first write (they start at revision 1 anyway)
     const nemesis = new Nemesis(cc, nemesisPrng, say);
@@ -122,7 +122,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       workloadMs,
       totalMs: 0,
     };
+  } catch (err) {
+    say(`run aborted (seed ${options.seed}); node data and logs kept in ${dir}`);
+    throw err;
   } finally {
+    await Promise.all([workload.stop(), ...watchers.map((w) => w.stop())]);
     await cc.close();
   }
   // A failed run (or one that threw) keeps its data folder and node logs for diagnosis.
