@@ -1,6 +1,7 @@
 // The dashboard in a real browser (headless Chromium) against a real 3-node cluster: it shows the
 // members and the leader, a put made on the page is read back through gRPC, a put made through
-// gRPC appears live in the watch panel, and after the leader is killed the page shows the new one.
+// gRPC appears live in the watch panel, after the leader is killed the page shows the new one, and
+// the watch panel resumes where it left off when the node that served the page restarts.
 // Set RBKV_DASHBOARD_SCREENSHOT=file.png to save a screenshot of the page at the end.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
@@ -87,6 +88,28 @@ describe.skipIf(skipBrowserTests)("dashboard in Chromium", () => {
         await page.waitForTimeout(1500); // one more refresh of the cluster panel
         await page.screenshot({ path: shot, fullPage: true });
       }
+    } catch (err) {
+      dumpLogs(tc);
+      throw err;
+    }
+  }, 60_000);
+
+  test("the watch panel resumes after the serving node restarts, with no event lost or shown twice", async () => {
+    leader.start(); // the node killed above comes back, so the cluster keeps a quorum while `served` is down
+    await leader.waitReady();
+    await served.kill();
+    try {
+      await withRetry(tc, (n) => tc.client(n).unary(KV.method.put, { key: enc("dash/while-down"), value: enc("missed?") }));
+      await page.locator("#watch-status.error").waitFor({ timeout: UI_TIMEOUT_MS });
+      served.start();
+      await served.waitReady();
+      const rows = page.locator('#watch-body tr[data-key="dash/while-down"]');
+      await rows.first().waitFor({ timeout: UI_TIMEOUT_MS });
+      await tc.client(served).unary(KV.method.put, { key: enc("dash/after-restart"), value: enc("live again") });
+      await page.locator('#watch-body tr[data-key="dash/after-restart"]').waitFor({ timeout: UI_TIMEOUT_MS });
+      expect(await rows.count()).toBe(1);
+      const revisions = await page.locator("#watch-body tr td.num").allTextContents();
+      expect(new Set(revisions).size).toBe(revisions.length);
     } catch (err) {
       dumpLogs(tc);
       throw err;
