@@ -1,11 +1,12 @@
 // Long chaos runs from the command line:
-//   bun src/chaos/cli.ts --duration 600 --nodes 3 [--seed N] [--clients 12] [--keys 5] [--keep-data]
+//   bun src/chaos/cli.ts --duration 600 --nodes 3 [--seed N] [--clients 12] [--keys 5]
+//     [--snapshot-entries N (compact the log often: lagging nodes catch up from snapshots)] [--keep-data]
 // Prints faults as they happen, then ops, faults, watch checks and the verdict; exit code 1 on failure.
 import { randomSeed } from "./prng";
 import { formatReport } from "./report";
 import { DEFAULT_CHAOS_OPTIONS, runChaos, type ChaosOptions } from "./run";
 
-const USAGE = "usage: bun src/chaos/cli.ts [--duration SECONDS] [--nodes N] [--seed N] [--clients N] [--keys N] [--watchers N] [--check-timeout SECONDS] [--keep-data]";
+const USAGE = "usage: bun src/chaos/cli.ts [--duration SECONDS] [--nodes N] [--seed N] [--clients N] [--keys N] [--watchers N] [--check-timeout SECONDS] [--snapshot-entries N] [--keep-data]";
 
 function parseArgs(argv: string[]): ChaosOptions {
   const opts: ChaosOptions = { ...DEFAULT_CHAOS_OPTIONS, seed: randomSeed(), say: (line) => console.log(line) };
@@ -39,6 +40,11 @@ function parseArgs(argv: string[]): ChaosOptions {
       case "--check-timeout":
         opts.checkTimeoutMs = value() * 1000;
         break;
+      case "--snapshot-entries": {
+        const n = value();
+        opts.nodeFlags = [...opts.nodeFlags, `--snapshot-entries=${n}`, `--retain-entries=${Math.floor(n / 4)}`];
+        break;
+      }
       case "--keep-data":
         opts.keepData = true;
         break;

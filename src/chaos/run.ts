@@ -21,6 +21,8 @@ export interface ChaosOptions {
   watchers: number;
   callTimeoutMs: number;
   checkTimeoutMs: number;
+  /** Extra node flags, e.g. ["--snapshot-entries=300"] so that lagging nodes catch up from snapshots. */
+  nodeFlags: string[];
   /** Keep the data folder and node logs even when the run passes. */
   keepData: boolean;
   /** Progress lines (faults, phases). */
@@ -35,6 +37,7 @@ export const DEFAULT_CHAOS_OPTIONS: Omit<ChaosOptions, "seed" | "say"> = {
   watchers: 3,
   callTimeoutMs: 3_000,
   checkTimeoutMs: 120_000,
+  nodeFlags: [],
   keepData: false,
 };
 
@@ -68,8 +71,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const workloadPrng = prng.fork();
   const watcherPrng = prng.fork();
   const dir = await mkdtemp(join(tmpdir(), "rbkv-chaos-"));
-  say(`seed ${options.seed}; ${options.nodes} nodes, ${options.clients} clients, ${options.keys} keys, ${options.durationMs / 1000} s; data in ${dir}`);
-  const cc = await ChaosCluster.start(options.nodes, dir);
+  say(`seed ${options.seed}; ${options.nodes} nodes, ${options.clients} clients, ${options.keys} keys, ${options.durationMs / 1000} s${options.nodeFlags.length ? `, node flags ${options.nodeFlags.join(" ")}` : ""}; data in ${dir}`);
+  const cc = await ChaosCluster.start(options.nodes, dir, options.nodeFlags);
   const setupProblems: string[] = [];
   const keys = Array.from({ length: options.keys }, (_, i) => `${PREFIX}k${i}`);
   const targets = () => cc.running();
