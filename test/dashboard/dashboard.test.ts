@@ -50,11 +50,16 @@ describe.skipIf(skipBrowserTests)("dashboard in Chromium", () => {
     expect(roles).toEqual(["follower", "follower", "leader"]);
   }, 30_000);
 
-  test("a put made on the page is read back through gRPC", async () => {
+  test("a put made on the page is read back through gRPC; values show as text or hex", async () => {
     await page.fill("#put-key", "dash/from-page");
     await page.fill("#put-value", "hello from the browser");
     await page.click("#put-submit");
     await page.locator('#keys-body tr[data-key="dash/from-page"]').waitFor({ timeout: UI_TIMEOUT_MS });
+    const valueCell = page.locator('#keys-body tr[data-key="dash/from-page"] td.value');
+    await page.check('input[name="view"][value="hex"]');
+    expect(await valueCell.textContent()).toBe(Buffer.from("hello from the browser").toString("hex").replace(/(..)(?!$)/g, "$1 "));
+    await page.check('input[name="view"][value="text"]');
+    expect(await valueCell.textContent()).toBe("hello from the browser");
     const other = tc.nodes.find((n) => n !== served)!;
     const res = await tc.client(other).unary(KV.method.get, { key: enc("dash/from-page") });
     expect(dec(res.kv?.value)).toBe("hello from the browser");
