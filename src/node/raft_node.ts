@@ -98,7 +98,8 @@ export class RaftNode {
     while (this.running) await new Promise((r) => setTimeout(r, 5));
     await this.applyChain;
     const err = new ConnectError("the node is shutting down; retry on another member", Code.Unavailable);
-    this.proposals.failAll(err);
+    // A write already replicated may still commit under the next leader: its outcome is unknown.
+    this.proposals.failAll(new ConnectError("the node is shutting down; the write's outcome is unknown, check before retrying", Code.Unavailable));
     this.appliedWaiters.failAll(err);
     this.readWaiters.failAll(err);
   }

@@ -63,6 +63,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const rpc = connectNodeAdapter({
     routes: registerRoutes(opts),
     readMaxBytes: opts.limits.maxRequestBytes,
+    // Strict JSON: an unknown field or enum name is a client mistake (INVALID_ARGUMENT), not silently
+    // read as its default (an unknown consistency must not quietly become linearizable).
+    jsonOptions: { ignoreUnknownFields: false },
     grpc: true,
     grpcWeb: true,
     connect: true,

@@ -154,7 +154,7 @@ describe("wire-level garbage", () => {
   // also drops enum names it does not know, so "CONSISTENCY_BOGUS" reads as UNSPECIFIED
   // (linearizable) and the call succeeds, while the number 7 is refused. Marked failing until the
   // server rejects unknown enum names; then flip it to a plain test.
-  test.failing("Connect JSON: an unknown enum name -> invalid_argument", async () => {
+  test("Connect JSON: an unknown enum name -> invalid_argument", async () => {
     const r = await connectJsonRaw(node, pathOf(KV.method.get), '{"key":"a25vd24=","consistency":"CONSISTENCY_BOGUS"}');
     expect(r).toEqual({ status: 400, code: "invalid_argument" });
   });
