@@ -112,8 +112,9 @@ export class Raft {
       if (m.type === "app" || m.type === "heartbeat") {
         // A stale leader: tell it our term so it steps down.
         this.send({ type: "appResp", to: m.from, reject: false, index: 0, hintIndex: 0, hintTerm: 0 });
-      } else if (m.type === "preVote") {
-        this.send({ type: "preVoteResp", to: m.from, reject: true });
+      } else if (m.type === "preVote" || m.type === "vote") {
+        // Tell a candidate behind us our term, so its next election can be at a term we accept.
+        this.send({ type: m.type === "vote" ? "voteResp" : "preVoteResp", to: m.from, reject: true });
       }
       return;
     }

@@ -211,3 +211,21 @@ test("vote requests are not sent as 'sendNow' even by a node that was leader", (
   expect(rd.hardState).toMatchObject({ term: 3, vote: "a" });
   void to;
 });
+
+test("a vote request from a lower term is answered with a rejection carrying the higher term (paper §5.1)", () => {
+  // Without PreVote a candidate that never hears the higher term could campaign forever below it.
+  const c = new TestCluster(["a", "b"], { preVote: false, checkQuorum: false });
+  c.isolated.add("b");
+  for (let i = 0; i < 3; i++) c.node("b").raft.campaign();
+  c.settle();
+  c.isolated.delete("b");
+  expect(c.node("b").raft.status().term).toBe(3);
+  c.node("a").raft.campaign();
+  c.settle();
+  expect(c.node("a").raft.status().term).toBe(3);
+  expect(c.node("a").raft.status().role).toBe(Role.Follower);
+  c.node("a").raft.campaign();
+  c.settle();
+  expect(c.node("a").raft.status().role).toBe(Role.Leader);
+  expect(c.node("a").raft.status().term).toBe(4);
+});
