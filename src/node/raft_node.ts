@@ -240,7 +240,7 @@ export class RaftNode {
     this.noteSoftState(rd.softState);
     this.send(rd.sendNow);
     if (rd.snapshot) await this.installSnapshot(rd.snapshot.index);
-    if (rd.hardState || rd.entries.length > 0 || rd.snapshot) {
+    if (this.mustPersist(rd)) {
       await this.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot });
     }
     this.learnAddresses(rd.entries);
@@ -254,6 +254,18 @@ export class RaftNode {
     for (const f of rd.readFailures) {
       this.readWaiters.reject(f.ctx, new ConnectError(`read not served: ${f.reason}; retry`, Code.Unavailable));
     }
+  }
+
+  /**
+   * A Ready whose only change is a higher commit index needs no fsync: the commit index is a hint
+   * that a restart recovers from the leader (and from the state machine's applied index), so it
+   * is written only with the next entries or term/vote change (as etcd does).
+   */
+  private mustPersist(rd: Ready): boolean {
+    if (rd.entries.length > 0 || rd.snapshot) return true;
+    if (!rd.hardState) return false;
+    const stored = this.storage.hardState();
+    return rd.hardState.term !== stored.term || rd.hardState.vote !== stored.vote;
   }
 
   private async apply(entries: Entry[]): Promise<void> {
