@@ -1,7 +1,7 @@
 // Bad input against a real cluster: each gets its status code, and afterwards the store is intact
 // (a key written first still reads back the same on every node). The cluster keeps only 10
 // revisions of watch history, so a watch from revision 1 is compacted.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { connect as h2connect } from "node:http2";
 import * as grpc from "@grpc/grpc-js";
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -9,31 +9,15 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { CompareResult, CompareTarget, Consistency, KV, TxnRequestSchema, WatchRequestSchema, type WatchResponse } from "../../src/gen/rbkv/v1/kv_pb";
 import type { LocalNode } from "../../src/devtools/local_cluster";
 import { pathOf } from "../server/clients";
-import { dec, dumpLogs, enc, startCluster, waitFor, type ClientKind, type TestCluster } from "./support/cluster";
+import { type ClientKind, dec, enc, sharedCluster, waitFor } from "./support/cluster";
 
-let tc: TestCluster;
-let failed = false;
+const shared = sharedCluster(3, ["--history-revisions=10"]);
+const it = shared.it;
 let node: LocalNode; // a follower: bad writes are refused before they are forwarded
 beforeAll(async () => {
-  tc = await startCluster(3, ["--history-revisions=10"]);
-  node = tc.nodes[1];
-  await tc.client(tc.nodes[0], "grpc-js").unary(KV.method.put, { key: enc("known"), value: enc("intact") });
+  node = shared.tc.nodes[1];
+  await shared.tc.client(shared.tc.nodes[0], "grpc-js").unary(KV.method.put, { key: enc("known"), value: enc("intact") });
 }, 60_000);
-afterAll(async () => {
-  if (failed) dumpLogs(tc);
-  await tc?.close();
-}, 60_000);
-
-function it(name: string, body: () => Promise<void>): void {
-  test(name, async () => {
-    try {
-      await body();
-    } catch (err) {
-      failed = true;
-      throw err;
-    }
-  }, 60_000);
-}
 
 const KINDS: ClientKind[] = ["grpc-js", "connect-json-fetch", "grpc-web-fetch"];
 
@@ -72,7 +56,7 @@ async function connectJsonRaw(n: LocalNode, path: string, body: string | Uint8Ar
 
 for (const kind of KINDS) {
   describe(`through ${kind}`, () => {
-    const c = () => tc.client(node, kind);
+    const c = () => shared.tc.client(node, kind);
 
     it("empty key -> INVALID_ARGUMENT (Get, Put, Delete)", async () => {
       await expectCode(c().unary(KV.method.get, { key: new Uint8Array(0) }), [Code.InvalidArgument], "key is empty");
@@ -165,26 +149,26 @@ describe("wire-level garbage", () => {
     }));
     const err = await grpcRaw(node, pathOf(KV.method.txn), body);
     expect([grpc.status.RESOURCE_EXHAUSTED as number, grpc.status.INVALID_ARGUMENT]).toContain(err?.code ?? -1);
-    const r = await tc.client(node, "grpc-js").unary(KV.method.range, { key: enc("raw-huge/"), rangeEnd: enc("raw-huge0") });
+    const r = await shared.tc.client(node, "grpc-js").unary(KV.method.range, { key: enc("raw-huge/"), rangeEnd: enc("raw-huge0") });
     expect(r.kvs.length).toBe(0);
   });
 });
 
 describe("watch edge cases", () => {
   it("a watch on a compacted revision -> compact_revision set, then OUT_OF_RANGE", async () => {
-    const w = tc.client(tc.nodes[0], "grpc-js");
+    const w = shared.tc.client(shared.tc.nodes[0], "grpc-js");
     let last = 0n;
     for (let i = 0; i < 50; i++) last = (await w.unary(KV.method.put, { key: enc("hist/k"), value: enc(String(i)) })).header!.revision;
     for (const kind of KINDS) {
       const got: WatchResponse[] = [];
       // Wait until this node has applied the writes, so its history really starts past 1.
       await waitFor("the node to apply the writes", async () => {
-        const r = await tc.client(node, kind).unary(KV.method.get, { key: enc("hist/k"), consistency: Consistency.SERIALIZABLE });
+        const r = await shared.tc.client(node, kind).unary(KV.method.get, { key: enc("hist/k"), consistency: Consistency.SERIALIZABLE });
         return r.kv?.modRevision === last ? true : undefined;
       });
       const err = await codeOf(
         (async () => {
-          for await (const res of tc.client(node, kind).stream(KV.method.watch, { key: enc("hist/"), rangeEnd: enc("hist0"), startRevision: 1n })) got.push(res);
+          for await (const res of shared.tc.client(node, kind).stream(KV.method.watch, { key: enc("hist/"), rangeEnd: enc("hist0"), startRevision: 1n })) got.push(res);
         })(),
       );
       expect({ kind, code: err === null ? "ended" : Code[err.code] }).toEqual({ kind, code: "OutOfRange" });
@@ -197,7 +181,7 @@ describe("watch edge cases", () => {
       let firstRev = 0n;
       const resumed = await codeOf(
         (async () => {
-          for await (const res of tc.client(node, kind).stream(KV.method.watch, { key: enc("hist/"), rangeEnd: enc("hist0"), startRevision: got[0].compactRevision }, ac.signal)) {
+          for await (const res of shared.tc.client(node, kind).stream(KV.method.watch, { key: enc("hist/"), rangeEnd: enc("hist0"), startRevision: got[0].compactRevision }, ac.signal)) {
             if (res.events.length > 0) {
               firstRev = res.events[0].kv!.modRevision;
               ac.abort();
@@ -211,7 +195,7 @@ describe("watch edge cases", () => {
   });
 
   it("clients that disconnect mid watch stream (cancel, and a dropped connection) leave the node fine", async () => {
-    const w = tc.client(tc.nodes[0], "grpc-js");
+    const w = shared.tc.client(shared.tc.nodes[0], "grpc-js");
     const start = (await w.unary(KV.method.put, { key: enc("drop/k"), value: enc("0") })).header!.revision;
     // 1. A raw HTTP/2 gRPC watch whose whole connection is destroyed after the first message.
     const session = h2connect(node.url);
@@ -230,7 +214,7 @@ describe("watch edge cases", () => {
     // 2. Many grpc-js watches cancelled mid-stream while writes flow.
     for (let i = 0; i < 10; i++) {
       const ac = new AbortController();
-      const s = tc.client(node, "grpc-js").stream(KV.method.watch, { key: enc("drop/"), rangeEnd: enc("drop0"), startRevision: start }, ac.signal);
+      const s = shared.tc.client(node, "grpc-js").stream(KV.method.watch, { key: enc("drop/"), rangeEnd: enc("drop0"), startRevision: start }, ac.signal);
       await codeOf(
         (async () => {
           for await (const _ of s) ac.abort();
@@ -257,13 +241,13 @@ describe("watch edge cases", () => {
     await reader.read().catch(() => null);
     // The node keeps applying and serving, and a fresh watch sees new writes live.
     for (let i = 1; i <= 20; i++) await w.unary(KV.method.put, { key: enc("drop/k"), value: enc(String(i)) });
-    const got = await tc.client(node, "grpc-js").unary(KV.method.get, { key: enc("drop/k") });
+    const got = await shared.tc.client(node, "grpc-js").unary(KV.method.get, { key: enc("drop/k") });
     expect(dec(got.kv?.value)).toBe("20");
     const ac2 = new AbortController();
     const live: string[] = [];
     const watching = codeOf(
       (async () => {
-        for await (const r of tc.client(node, "grpc-js").stream(KV.method.watch, { key: enc("drop/"), rangeEnd: enc("drop0") }, ac2.signal)) {
+        for await (const r of shared.tc.client(node, "grpc-js").stream(KV.method.watch, { key: enc("drop/"), rangeEnd: enc("drop0") }, ac2.signal)) {
           for (const e of r.events) live.push(dec(e.kv?.value));
           if (live.includes("21")) ac2.abort();
         }
@@ -279,13 +263,13 @@ describe("watch edge cases", () => {
 });
 
 test("after all of it, the known key reads back the same value on every node", async () => {
-  for (const n of tc.nodes) {
+  for (const n of shared.tc.nodes) {
     for (const kind of KINDS) {
-      const got = await tc.client(n, kind).unary(KV.method.get, { key: enc("known") });
+      const got = await shared.tc.client(n, kind).unary(KV.method.get, { key: enc("known") });
       expect(dec(got.kv?.value)).toBe("intact");
     }
     const health = await fetch(`${n.url}/`);
     expect(health.status).toBe(200);
   }
-  for (const n of tc.nodes) expect(n.running).toBe(true);
+  for (const n of shared.tc.nodes) expect(n.running).toBe(true);
 });

@@ -1,36 +1,18 @@
 // Losing the leader: kill -9 it during a stream of writes, restart the whole cluster in another
 // order, and follow a watch across a leader change. One 3-node cluster, tests in order.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { Cluster } from "../../src/gen/rbkv/v1/cluster_pb";
 import { Consistency, EventType, KV, type WatchResponse } from "../../src/gen/rbkv/v1/kv_pb";
 import type { LocalNode } from "../../src/devtools/local_cluster";
-import { dec, dumpLogs, ELECTION_TIMEOUT_MS, enc, findLeader, sleep, startCluster, waitFor, withRetry, type TestCluster } from "./support/cluster";
+import { dec, ELECTION_TIMEOUT_MS, enc, findLeader, sharedCluster, sleep, waitFor, withRetry } from "./support/cluster";
 import { Writer, type AckedWrite } from "./support/writer";
 
-let tc: TestCluster;
-let failed = false;
-beforeAll(async () => {
-  tc = await startCluster(3);
-}, 60_000);
-afterAll(async () => {
-  if (failed) dumpLogs(tc);
-  await tc?.close();
-}, 60_000);
-
-function it(name: string, body: () => Promise<void>): void {
-  test(name, async () => {
-    try {
-      await body();
-    } catch (err) {
-      failed = true;
-      throw err;
-    }
-  }, 90_000);
-}
+const shared = sharedCluster(3);
+const it = shared.it;
 
 /** Every key under `prefix` as one linearizable Range on `node`. */
 async function readAll(node: LocalNode, prefix: string, consistency = Consistency.LINEARIZABLE): Promise<Map<string, string>> {
-  const res = await tc.client(node, "connect-json-fetch").unary(KV.method.range, { key: enc(prefix), rangeEnd: enc(prefix.slice(0, -1) + "0"), consistency });
+  const res = await shared.tc.client(node, "connect-json-fetch").unary(KV.method.range, { key: enc(prefix), rangeEnd: enc(prefix.slice(0, -1) + "0"), consistency });
   return new Map(res.kvs.map((kv) => [dec(kv.key), dec(kv.value)]));
 }
 
@@ -42,16 +24,16 @@ function expectAllPresent(acked: AckedWrite[], stored: Map<string, string>): voi
 let allAcked: AckedWrite[] = [];
 
 it("kill -9 the leader during writes: a new leader, no acknowledged write lost, the old leader catches up", async () => {
-  const writer = new Writer(tc, "kill/", 4);
+  const writer = new Writer(shared.tc, "kill/", 4);
   writer.start();
   let oldLeader: LocalNode;
   try {
     await writer.waitForAcked(60);
-    oldLeader = await findLeader(tc);
+    oldLeader = await findLeader(shared.tc);
     expect(await oldLeader.kill()).toBeNull(); // killed by a signal: no exit code
     const killedAt = writer.acked.length;
     // A new leader among the survivors, within a few election timeouts.
-    const newLeader = await findLeader(tc, 10 * ELECTION_TIMEOUT_MS);
+    const newLeader = await findLeader(shared.tc, 10 * ELECTION_TIMEOUT_MS);
     expect(newLeader).not.toBe(oldLeader);
     // Writes keep being acknowledged under the new leader.
     await writer.waitForAcked(killedAt + 60);
@@ -62,50 +44,50 @@ it("kill -9 the leader during writes: a new leader, no acknowledged write lost, 
   allAcked = [...writer.acked];
 
   // Every acknowledged write is there, read linearizably from each survivor.
-  for (const n of tc.nodes.filter((x) => x.running)) expectAllPresent(writer.acked, await readAll(n, "kill/"));
+  for (const n of shared.tc.nodes.filter((x) => x.running)) expectAllPresent(writer.acked, await readAll(n, "kill/"));
 
   // The old leader restarts from its own data (no --join-addr) and catches up.
   oldLeader.start();
   await oldLeader.waitReady();
   const last = writer.acked.reduce((a, b) => (b.revision > a.revision ? b : a));
   await waitFor("the restarted node to show the last write (serializable read)", async () => {
-    const r = await tc.client(oldLeader, "grpc-js").unary(KV.method.get, { key: enc(last.key), consistency: Consistency.SERIALIZABLE });
+    const r = await shared.tc.client(oldLeader, "grpc-js").unary(KV.method.get, { key: enc(last.key), consistency: Consistency.SERIALIZABLE });
     return r.kv && dec(r.kv.value) === last.value ? true : undefined;
   });
   expectAllPresent(writer.acked, await readAll(oldLeader, "kill/", Consistency.SERIALIZABLE));
-  await tc.cluster.waitForVoters(3);
+  await shared.tc.cluster.waitForVoters(3);
 });
 
 it("SIGTERM every node during writes (exit 0), restart them in another order without --join-addr: data intact", async () => {
-  const writer = new Writer(tc, "term/", 4);
+  const writer = new Writer(shared.tc, "term/", 4);
   writer.start();
   let codes: (number | null)[];
   try {
     await writer.waitForAcked(40);
-    codes = await Promise.all(tc.nodes.map((n) => n.stop("SIGTERM")));
+    codes = await Promise.all(shared.tc.nodes.map((n) => n.stop("SIGTERM")));
   } finally {
     await writer.stop();
   }
   expect(codes).toEqual([0, 0, 0]);
   expect(writer.hardErrors).toEqual([]);
   allAcked.push(...writer.acked);
-  for (const n of [tc.nodes[2], tc.nodes[0], tc.nodes[1]]) {
+  for (const n of [shared.tc.nodes[2], shared.tc.nodes[0], shared.tc.nodes[1]]) {
     n.start();
     await sleep(300);
   }
-  for (const n of tc.nodes) await n.waitReady();
-  await tc.cluster.waitForVoters(3);
-  const leader = await findLeader(tc);
+  for (const n of shared.tc.nodes) await n.waitReady();
+  await shared.tc.cluster.waitForVoters(3);
+  const leader = await findLeader(shared.tc);
   expect(leader.running).toBe(true);
-  for (const n of tc.nodes) {
-    const stored = new Map([...(await withRetry(tc, () => readAll(n, "kill/"))), ...(await withRetry(tc, () => readAll(n, "term/")))]);
+  for (const n of shared.tc.nodes) {
+    const stored = new Map([...(await withRetry(shared.tc, () => readAll(n, "kill/"))), ...(await withRetry(shared.tc, () => readAll(n, "term/")))]);
     expectAllPresent(allAcked, stored);
     // (grpc-js may still be backing off from the time the node was down: retry UNAVAILABLE.)
-    const ml = await withRetry(tc, () => tc.client(n, "grpc-js").unary(Cluster.method.memberList, {}));
-    expect(ml.members.map((m) => m.id).sort()).toEqual(tc.nodes.map((x) => x.id).sort());
+    const ml = await withRetry(shared.tc, () => shared.tc.client(n, "grpc-js").unary(Cluster.method.memberList, {}));
+    expect(ml.members.map((m) => m.id).sort()).toEqual(shared.tc.nodes.map((x) => x.id).sort());
   }
   // And the cluster takes writes again.
-  const put = await withRetry(tc, (n) => tc.client(n, "grpc-js").unary(KV.method.put, { key: enc("after-restart"), value: enc("yes") }));
+  const put = await withRetry(shared.tc, (n) => shared.tc.client(n, "grpc-js").unary(KV.method.put, { key: enc("after-restart"), value: enc("yes") }));
   expect(put.header!.revision).toBeGreaterThan(0n);
 });
 
@@ -116,12 +98,12 @@ it("watch from a past revision across a leader change: every revision exactly on
   const writeOne = async () => {
     const key = `${prefix}${String(seq).padStart(5, "0")}`;
     const value = `v${seq++}`;
-    const res = await withRetry(tc, (n) => tc.client(n, "grpc-js").unary(KV.method.put, { key: enc(key), value: enc(value) }), 30_000, seq);
+    const res = await withRetry(shared.tc, (n) => shared.tc.client(n, "grpc-js").unary(KV.method.put, { key: enc(key), value: enc(value) }), 30_000, seq);
     acked.push({ key, value, revision: res.header!.revision });
   };
   for (let i = 0; i < 10; i++) await writeOne();
   const startRevision = acked[0].revision;
-  const leader = await findLeader(tc);
+  const leader = await findLeader(shared.tc);
 
   // The watch: starts on the leader from a past revision, reconnects elsewhere from last seen + 1.
   const seen: { rev: bigint; key: string; value: string; type: EventType; node: string }[] = [];
@@ -133,7 +115,7 @@ it("watch from a past revision across a leader change: every revision exactly on
     while (!stopWatching) {
       const from = seen.length > 0 ? seen[seen.length - 1].rev + 1n : startRevision;
       try {
-        const stream = tc.client(node, "grpc-js").stream(KV.method.watch, { key: enc(prefix), rangeEnd: enc("watch0"), startRevision: from }, ac.signal);
+        const stream = shared.tc.client(node, "grpc-js").stream(KV.method.watch, { key: enc(prefix), rangeEnd: enc("watch0"), startRevision: from }, ac.signal);
         for await (const res of stream as AsyncIterable<WatchResponse>) {
           for (const e of res.events) seen.push({ rev: e.kv!.modRevision, key: dec(e.kv?.key), value: dec(e.kv?.value), type: e.type, node: node.id });
         }
@@ -143,7 +125,7 @@ it("watch from a past revision across a leader change: every revision exactly on
       if (stopWatching) return;
       // Reconnect on another running node.
       reconnects++;
-      const others = tc.nodes.filter((n) => n.running && n !== node);
+      const others = shared.tc.nodes.filter((n) => n.running && n !== node);
       node = others[reconnects % others.length] ?? node;
       await sleep(50);
     }

@@ -1,41 +1,22 @@
 // Every RPC of KV, Cluster and grpc.health.v1.Health against a real 3-node cluster, through three
 // clients: @grpc/grpc-js (an implementation independent of ours), Connect JSON over plain
 // HTTP/1.1 fetch, and the gRPC-Web transport of @connectrpc/connect-web.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { Cluster } from "../../src/gen/rbkv/v1/cluster_pb";
 import { CompareResult, CompareTarget, Consistency, EventType, KV, type WatchResponse } from "../../src/gen/rbkv/v1/kv_pb";
 import { Health, HealthCheckResponse_ServingStatus } from "../../src/gen/grpc/health/v1/health_pb";
 import type { LocalNode } from "../../src/devtools/local_cluster";
-import { dec, dumpLogs, enc, findLeader, startCluster, waitFor, type ClientKind, type TestCluster } from "./support/cluster";
+import { type ClientKind, dec, enc, findLeader, sharedCluster, waitFor } from "./support/cluster";
 
 const KINDS: ClientKind[] = ["grpc-js", "connect-json-fetch", "grpc-web-fetch"];
 
-let tc: TestCluster;
-let failed = false;
-beforeAll(async () => {
-  tc = await startCluster(3);
-}, 60_000);
-afterAll(async () => {
-  if (failed) dumpLogs(tc);
-  await tc?.close();
-}, 60_000);
-
-/** Marks the file failed (for log dumping) when the body throws. */
-function it(name: string, body: () => Promise<void>): void {
-  test(name, async () => {
-    try {
-      await body();
-    } catch (err) {
-      failed = true;
-      throw err;
-    }
-  }, 90_000);
-}
+const shared = sharedCluster(3);
+const it = shared.it;
 
 async function follower(): Promise<LocalNode> {
-  const leader = await findLeader(tc);
-  return tc.nodes.find((n) => n !== leader && n.running)!;
+  const leader = await findLeader(shared.tc);
+  return shared.tc.nodes.find((n) => n !== leader && n.running)!;
 }
 
 for (const [i, kind] of KINDS.entries()) {
@@ -44,33 +25,33 @@ for (const [i, kind] of KINDS.entries()) {
 
     it("Put (on a follower: forwarded) then Get linearizable and serializable on every node", async () => {
       const f = await follower();
-      const put = await tc.client(f, kind).unary(KV.method.put, { key: k("a"), value: enc("one") });
+      const put = await shared.tc.client(f, kind).unary(KV.method.put, { key: k("a"), value: enc("one") });
       const rev = put.header!.revision;
       expect(rev).toBeGreaterThan(0n);
       expect(put.header!.clusterId).not.toBe(0n);
-      for (const n of tc.nodes) {
-        const got = await tc.client(n, kind).unary(KV.method.get, { key: k("a") });
+      for (const n of shared.tc.nodes) {
+        const got = await shared.tc.client(n, kind).unary(KV.method.get, { key: k("a") });
         expect(dec(got.kv?.value)).toBe("one");
         expect(got.kv?.modRevision).toBe(rev);
         expect(got.kv?.createRevision).toBe(rev);
         expect(got.kv?.version).toBe(1n);
         expect(got.header?.memberId).toBe(n.id);
         const ser = await waitFor("serializable read to catch up", async () => {
-          const r = await tc.client(n, kind).unary(KV.method.get, { key: k("a"), consistency: Consistency.SERIALIZABLE });
+          const r = await shared.tc.client(n, kind).unary(KV.method.get, { key: k("a"), consistency: Consistency.SERIALIZABLE });
           return r.kv ? r : undefined;
         });
         expect(dec(ser.kv?.value)).toBe("one");
       }
-      const again = await tc.client(f, kind).unary(KV.method.put, { key: k("a"), value: enc("two"), prevKv: true });
+      const again = await shared.tc.client(f, kind).unary(KV.method.put, { key: k("a"), value: enc("two"), prevKv: true });
       expect(dec(again.prevKv?.value)).toBe("one");
       expect(again.header!.revision).toBeGreaterThan(rev);
-      const missing = await tc.client(tc.nodes[i], kind).unary(KV.method.get, { key: k("missing") });
+      const missing = await shared.tc.client(shared.tc.nodes[i], kind).unary(KV.method.get, { key: k("missing") });
       expect(missing.kv).toBeUndefined();
     });
 
     it("Range with a prefix, limit, keys_only and count_only; Delete of a range with prev_kv", async () => {
-      const n = tc.nodes[i];
-      const c = tc.client(n, kind);
+      const n = shared.tc.nodes[i];
+      const c = shared.tc.client(n, kind);
       for (const s of ["r/1", "r/2", "r/3"]) await c.unary(KV.method.put, { key: k(s), value: enc(`v${s}`) });
       const all = await c.unary(KV.method.range, { key: k("r/"), rangeEnd: k("r0") });
       expect(all.kvs.map((kv) => dec(kv.key))).toEqual(["r/1", "r/2", "r/3"].map((s) => `${kind}/${s}`));
@@ -90,7 +71,7 @@ for (const [i, kind] of KINDS.entries()) {
     });
 
     it("Txn: success branch when the compare holds, failure branch when not, one revision for all writes", async () => {
-      const c = tc.client(tc.nodes[(i + 1) % 3], kind);
+      const c = shared.tc.client(shared.tc.nodes[(i + 1) % 3], kind);
       const absent = { key: k("t"), target: CompareTarget.VERSION, result: CompareResult.EQUAL, targetUnion: { case: "version" as const, value: 0n } };
       const won = await c.unary(KV.method.txn, {
         compare: [absent],
@@ -117,8 +98,8 @@ for (const [i, kind] of KINDS.entries()) {
     });
 
     it("Watch: replays from a past revision, then follows live writes, with prev_kv", async () => {
-      const n = tc.nodes[(i + 2) % 3];
-      const c = tc.client(n, kind);
+      const n = shared.tc.nodes[(i + 2) % 3];
+      const c = shared.tc.client(n, kind);
       const first = await c.unary(KV.method.put, { key: k("w/1"), value: enc("a") });
       const start = first.header!.revision;
       const ac = new AbortController();
@@ -155,9 +136,9 @@ for (const [i, kind] of KINDS.entries()) {
     });
 
     it("Status and MemberList on every node agree on the leader and the three voters", async () => {
-      const leader = await findLeader(tc);
-      for (const n of tc.nodes) {
-        const c = tc.client(n, kind);
+      const leader = await findLeader(shared.tc);
+      for (const n of shared.tc.nodes) {
+        const c = shared.tc.client(n, kind);
         const s = await c.unary(Cluster.method.status, {});
         expect(s.memberId).toBe(n.id);
         expect(s.leaderId).toBe(leader.id);
@@ -166,10 +147,10 @@ for (const [i, kind] of KINDS.entries()) {
         expect(s.raftTerm).toBeGreaterThan(0n);
         expect(s.version).not.toBe("");
         const ml = await c.unary(Cluster.method.memberList, {});
-        expect(ml.members.map((m) => m.id).sort()).toEqual(tc.nodes.map((x) => x.id).sort());
+        expect(ml.members.map((m) => m.id).sort()).toEqual(shared.tc.nodes.map((x) => x.id).sort());
         expect(ml.members.filter((m) => m.isLeader).map((m) => m.id)).toEqual([leader.id]);
         for (const m of ml.members) {
-          const node = tc.nodes.find((x) => x.id === m.id)!;
+          const node = shared.tc.nodes.find((x) => x.id === m.id)!;
           expect(m.grpcAddr).toBe(node.grpcAddr);
           expect(m.raftAddr).toBe(node.raftAddr);
           expect(m.isLearner).toBe(false);
@@ -178,7 +159,7 @@ for (const [i, kind] of KINDS.entries()) {
     });
 
     it("MemberAdd (learner), MemberPromote, MemberRemove of a member that never starts", async () => {
-      const c = tc.client(await follower(), kind);
+      const c = shared.tc.client(await follower(), kind);
       const id = `ghost-${kind}`;
       const added = await c.unary(Cluster.method.memberAdd, { id, grpcAddr: "127.0.0.1:1", raftAddr: "127.0.0.1:2", asLearner: true });
       expect(added.member?.id).toBe(id);
@@ -191,22 +172,22 @@ for (const [i, kind] of KINDS.entries()) {
       const removed = await c.unary(Cluster.method.memberRemove, { id });
       expect(removed.members.map((m) => m.id)).not.toContain(id);
       const ml = await waitFor("every node to drop the member", async () => {
-        for (const n of tc.nodes) {
-          const l = await tc.client(n, kind).unary(Cluster.method.memberList, {});
+        for (const n of shared.tc.nodes) {
+          const l = await shared.tc.client(n, kind).unary(Cluster.method.memberList, {});
           if (l.members.some((m) => m.id === id)) return undefined;
         }
-        return tc.client(tc.nodes[0], kind).unary(Cluster.method.memberList, {});
+        return shared.tc.client(shared.tc.nodes[0], kind).unary(Cluster.method.memberList, {});
       });
       expect(ml.members.length).toBe(3);
     });
 
     it("TransferLeadership to a named follower: Status on it shows it leads", async () => {
       const target = await follower();
-      const c = tc.client(tc.nodes[i], kind);
+      const c = shared.tc.client(shared.tc.nodes[i], kind);
       const res = await c.unary(Cluster.method.transferLeadership, { targetId: target.id });
       expect(res.leaderId).toBe(target.id);
       const s = await waitFor("the target to report itself leader", async () => {
-        const st = await tc.client(target, kind).unary(Cluster.method.status, {});
+        const st = await shared.tc.client(target, kind).unary(Cluster.method.status, {});
         return st.role === "leader" ? st : undefined;
       });
       expect(s.leaderId).toBe(target.id);
@@ -216,7 +197,7 @@ for (const [i, kind] of KINDS.entries()) {
     });
 
     it("Snapshot streams chunks whose SHA-256 matches the checksum on the last one", async () => {
-      const c = tc.client(tc.nodes[i], kind);
+      const c = shared.tc.client(shared.tc.nodes[i], kind);
       const blobs: Uint8Array[] = [];
       let checksum: Uint8Array | null = null;
       let header = false;
@@ -235,7 +216,7 @@ for (const [i, kind] of KINDS.entries()) {
     });
 
     it("grpc.health.v1.Health/Check answers SERVING for the server and our services", async () => {
-      const c = tc.client(tc.nodes[i], kind);
+      const c = shared.tc.client(shared.tc.nodes[i], kind);
       for (const service of ["", "rbkv.v1.KV", "rbkv.v1.Cluster"]) {
         const res = await c.unary(Health.method.check, { service });
         expect(res.status).toBe(HealthCheckResponse_ServingStatus.SERVING);
@@ -247,7 +228,7 @@ for (const [i, kind] of KINDS.entries()) {
 }
 
 test("GET / answers with an HTML page on every node (the dashboard names the node through Status over gRPC-Web)", async () => {
-  for (const n of tc.nodes) {
+  for (const n of shared.tc.nodes) {
     const res = await fetch(`${n.url}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/html");

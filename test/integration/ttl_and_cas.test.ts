@@ -1,43 +1,25 @@
 // Time to live seen the same way on every node, and compare-and-swap under contention from many
 // independent clients. One 3-node cluster.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { CompareResult, CompareTarget, Consistency, EventType, KV, type WatchResponse } from "../../src/gen/rbkv/v1/kv_pb";
-import { dec, dumpLogs, enc, makeClient, sleep, startCluster, waitFor, type RpcClient, type TestCluster } from "./support/cluster";
+import { dec, enc, makeClient, type RpcClient, sharedCluster, sleep, waitFor } from "./support/cluster";
 
-let tc: TestCluster;
-let failed = false;
-beforeAll(async () => {
-  tc = await startCluster(3);
-}, 60_000);
-afterAll(async () => {
-  if (failed) dumpLogs(tc);
-  await tc?.close();
-}, 60_000);
-
-function it(name: string, body: () => Promise<void>): void {
-  test(name, async () => {
-    try {
-      await body();
-    } catch (err) {
-      failed = true;
-      throw err;
-    }
-  }, 90_000);
-}
+const shared = sharedCluster(3);
+const it = shared.it;
 
 it("put with ttl 1s: after expiry no node returns the key, and watchers on every node see EVENT_TYPE_EXPIRE", async () => {
   const key = enc("ttl/session");
   const other = enc("ttl/keeps");
-  const c0 = tc.client(tc.nodes[0], "grpc-js");
+  const c0 = shared.tc.client(shared.tc.nodes[0], "grpc-js");
   const before = await c0.unary(KV.method.get, { key: other });
   const from = before.header!.revision + 1n;
 
   // A watcher on each node, from the next revision (so none can miss the put).
   const ac = new AbortController();
-  const events: { node: string; type: EventType; rev: bigint; key: string }[][] = tc.nodes.map(() => []);
-  const watching = tc.nodes.map(async (n, i) => {
+  const events: { node: string; type: EventType; rev: bigint; key: string }[][] = shared.tc.nodes.map(() => []);
+  const watching = shared.tc.nodes.map(async (n, i) => {
     try {
-      const s = tc.client(n, "grpc-js").stream(KV.method.watch, { key: enc("ttl/"), rangeEnd: enc("ttl0"), startRevision: from }, ac.signal);
+      const s = shared.tc.client(n, "grpc-js").stream(KV.method.watch, { key: enc("ttl/"), rangeEnd: enc("ttl0"), startRevision: from }, ac.signal);
       for await (const res of s as AsyncIterable<WatchResponse>) {
         for (const e of res.events) events[i].push({ node: n.id, type: e.type, rev: e.kv!.modRevision, key: dec(e.kv?.key) });
       }
@@ -47,7 +29,7 @@ it("put with ttl 1s: after expiry no node returns the key, and watchers on every
   });
 
   try {
-    const put = await tc.client(tc.nodes[1], "grpc-js").unary(KV.method.put, { key, value: enc("token"), ttl: { seconds: 1n } });
+    const put = await shared.tc.client(shared.tc.nodes[1], "grpc-js").unary(KV.method.put, { key, value: enc("token"), ttl: { seconds: 1n } });
     const ackedAt = Date.now();
     await c0.unary(KV.method.put, { key: other, value: enc("no ttl") });
     const live = await c0.unary(KV.method.get, { key });
@@ -59,10 +41,10 @@ it("put with ttl 1s: after expiry no node returns the key, and watchers on every
     // Past the expiry, no node returns it, even from its local state (serializable), whether or not
     // the expire entry has reached it yet.
     await sleep(Math.max(0, expiresAtMs - Date.now()) + 20);
-    for (const n of tc.nodes) {
-      const ser = await tc.client(n, "grpc-js").unary(KV.method.get, { key, consistency: Consistency.SERIALIZABLE });
+    for (const n of shared.tc.nodes) {
+      const ser = await shared.tc.client(n, "grpc-js").unary(KV.method.get, { key, consistency: Consistency.SERIALIZABLE });
       expect(ser.kv).toBeUndefined();
-      const range = await tc.client(n, "connect-json-fetch").unary(KV.method.range, { key: enc("ttl/"), rangeEnd: enc("ttl0"), consistency: Consistency.SERIALIZABLE });
+      const range = await shared.tc.client(n, "connect-json-fetch").unary(KV.method.range, { key: enc("ttl/"), rangeEnd: enc("ttl0"), consistency: Consistency.SERIALIZABLE });
       expect(range.kvs.map((kv) => dec(kv.key))).toEqual(["ttl/keeps"]);
     }
 
@@ -77,11 +59,11 @@ it("put with ttl 1s: after expiry no node returns the key, and watchers on every
       expireRevs.add(forKey[1].rev);
     }
     expect(expireRevs.size).toBe(1);
-    for (const n of tc.nodes) {
-      const lin = await tc.client(n, "grpc-js").unary(KV.method.get, { key });
+    for (const n of shared.tc.nodes) {
+      const lin = await shared.tc.client(n, "grpc-js").unary(KV.method.get, { key });
       expect(lin.kv).toBeUndefined();
       expect(lin.header!.revision).toBeGreaterThanOrEqual([...expireRevs][0]);
-      const kept = await tc.client(n, "grpc-js").unary(KV.method.get, { key: other });
+      const kept = await shared.tc.client(n, "grpc-js").unary(KV.method.get, { key: other });
       expect(dec(kept.kv?.value)).toBe("no ttl");
     }
   } finally {
@@ -95,12 +77,12 @@ const INCREMENTS = 5;
 
 it(`compare-and-swap under contention: ${WORKERS} clients x ${INCREMENTS} increments, final = successes = ${WORKERS * INCREMENTS}`, async () => {
   const key = enc("cas/counter");
-  await tc.client(tc.nodes[0], "grpc-js").unary(KV.method.put, { key, value: enc("0") });
+  await shared.tc.client(shared.tc.nodes[0], "grpc-js").unary(KV.method.put, { key, value: enc("0") });
   let successes = 0;
   let conflicts = 0;
   const errors: unknown[] = [];
   // Independent clients (each its own connection), spread over the three nodes.
-  const clients: RpcClient[] = Array.from({ length: WORKERS }, (_, w) => makeClient("grpc-js", tc.nodes[w % tc.nodes.length].spec.grpcPort));
+  const clients: RpcClient[] = Array.from({ length: WORKERS }, (_, w) => makeClient("grpc-js", shared.tc.nodes[w % shared.tc.nodes.length].spec.grpcPort));
   try {
     await Promise.all(
       clients.map(async (c) => {
@@ -136,8 +118,8 @@ it(`compare-and-swap under contention: ${WORKERS} clients x ${INCREMENTS} increm
   }
   expect(errors).toEqual([]);
   expect(successes).toBe(WORKERS * INCREMENTS);
-  for (const n of tc.nodes) {
-    const final = await tc.client(n, "grpc-js").unary(KV.method.get, { key });
+  for (const n of shared.tc.nodes) {
+    const final = await shared.tc.client(n, "grpc-js").unary(KV.method.get, { key });
     expect(Number(dec(final.kv?.value))).toBe(successes);
     expect(final.kv?.version).toBe(BigInt(successes + 1));
   }

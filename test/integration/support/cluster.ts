@@ -1,6 +1,7 @@
 // Real node processes for the integration tests: a LocalCluster in a mkdtemp folder, stopped and
 // removed afterwards (only the processes this test started), plus the small helpers every test
 // file needs: find the leader, clients per node, retries, polling.
+import { afterAll, beforeAll, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -139,4 +140,37 @@ export async function withRetry<T>(tc: TestCluster, fn: (node: LocalNode) => Pro
       await sleep(50);
     }
   }
+}
+
+/**
+ * One cluster shared by the tests of a file: started before them, stopped after them (exactly the
+ * processes it started), with the nodes' last log lines printed if any test failed. `it` is
+ * `test` with a generous timeout that marks the file as failed.
+ */
+export function sharedCluster(size: number, extraFlags: string[] = []): { readonly tc: TestCluster; it(name: string, body: () => Promise<void>): void } {
+  let cluster: TestCluster | undefined;
+  let failed = false;
+  beforeAll(async () => {
+    cluster = await startCluster(size, extraFlags);
+  }, 60_000);
+  afterAll(async () => {
+    if (failed && cluster) dumpLogs(cluster);
+    await cluster?.close();
+  }, 60_000);
+  return {
+    get tc(): TestCluster {
+      if (!cluster) throw new Error("the shared cluster is not started (use it inside tests)");
+      return cluster;
+    },
+    it(name, body) {
+      test(name, async () => {
+        try {
+          await body();
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
+      }, 90_000);
+    },
+  };
 }
