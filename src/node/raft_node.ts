@@ -35,7 +35,8 @@ export class RaftNode {
   private readonly proposals = new ProposalWaiters<ApplyResult>();
   private readonly appliedWaiters: AppliedWaiters;
   private readonly readWaiters: ReadIndexWaiters;
-  private staged: { dir: string; index: number } | null = null;
+  /** Snapshots received whole and handed to Raft, by index, waiting for Raft to ask for them. */
+  private staged = new Map<number, string>();
   private stagingSeq = 0;
   private softState: SoftState;
   private leaderListeners = new Set<(s: SoftState) => void>();
@@ -118,8 +119,9 @@ export class RaftNode {
     try {
       const { KvStore } = await import("../kv/store");
       const meta = await KvStore.installSnapshot(dir, chunks);
-      if (this.staged) await rm(this.staged.dir, { recursive: true, force: true });
-      this.staged = { dir, index: meta.index };
+      const previous = this.staged.get(meta.index);
+      if (previous) await rm(previous, { recursive: true, force: true });
+      this.staged.set(meta.index, dir);
       this.raft.step({ type: "snap", from, to: this.config.id, term, snapshot: { index: meta.index, term: meta.term, conf: meta.conf } });
       this.schedule();
       return true;
@@ -281,10 +283,16 @@ export class RaftNode {
 
   private async installSnapshot(index: number): Promise<void> {
     await this.applyChain;
-    const staged = this.staged;
-    if (!staged || staged.index !== index) throw new Error(`raft asked to install snapshot ${index} but ${staged ? staged.index : "none"} is staged`);
-    this.staged = null;
-    await this.kv.replaceWith(staged.dir);
+    const dir = this.staged.get(index);
+    if (!dir) throw new Error(`raft asked to install snapshot ${index} but only ${[...this.staged.keys()].join(", ") || "none"} is staged`);
+    this.staged.delete(index);
+    await this.kv.replaceWith(dir);
+    // Snapshots at or below this one can never be asked for any more.
+    for (const [i, other] of [...this.staged]) {
+      if (i > index) continue;
+      this.staged.delete(i);
+      await rm(other, { recursive: true, force: true });
+    }
     this.log(`installed snapshot at index ${index}`);
     this.proposals.skippedTo(index);
     this.appliedWaiters.advance(this.kv.appliedIndex());

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { createReadStream, existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { encodeConfChange } from "../raft/confchange";
@@ -34,6 +34,10 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<Runnin
   const kvDir = `${config.kvDir}/kv`;
   await mkdir(raftDir, { recursive: true });
   await mkdir(config.kvDir, { recursive: true });
+  // Snapshots half received (or never installed) before a restart are of no use now.
+  for (const name of await readdir(config.kvDir)) {
+    if (name.startsWith("kv-staging-") || name === "kv-restore") await rm(`${config.kvDir}/${name}`, { recursive: true, force: true });
+  }
   const openLog = () => FileLogStorage.open(raftDir, { logger: (m) => log(`storage: ${m}`) });
   let storage = await openLog();
   const kv = await KvStore.open(kvDir, { historyRevisions: config.historyRevisions });
