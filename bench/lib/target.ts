@@ -1,3 +1,5 @@
+export { prefixEnd } from "../../src/shared/prefix_end";
+
 /** A system under test, as the benchmark drives it. */
 export interface BenchTarget {
   name: string;
@@ -12,15 +14,4 @@ export interface BenchTarget {
   countEvents(message: Uint8Array): number;
   serverPids(): number[];
   stop(): Promise<void>;
-}
-
-export function prefixEnd(prefix: Uint8Array): Uint8Array {
-  const end = prefix.slice();
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i] < 0xff) {
-      end[i]++;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return new Uint8Array([0]);
 }

@@ -14,17 +14,7 @@ export function toText(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
 
-/** The smallest key greater than every key starting with `prefix`; "\0" (every key) for an empty or all-0xff prefix. */
-export function prefixEnd(prefix: Uint8Array): Uint8Array {
-  const end = Uint8Array.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i] < 0xff) {
-      end[i]++;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return Uint8Array.of(0);
-}
+export { prefixEnd } from "../shared/prefix_end";
 
 /** Lower-case hex, for showing binary values. */
 export function toHex(bytes: Uint8Array): string {

@@ -23,14 +23,4 @@ export function inRange(candidate: Uint8Array, key: Uint8Array, rangeEnd: Uint8A
   return isOpenEnded(rangeEnd) || compareBytes(candidate, rangeEnd) < 0;
 }
 
-/** The smallest key greater than every key starting with `prefix` (etcd's "prefix end"). */
-export function prefixEnd(prefix: Uint8Array): Uint8Array {
-  const end = Uint8Array.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i] < 0xff) {
-      end[i]++;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return Uint8Array.of(0);
-}
+export { prefixEnd } from "../shared/prefix_end";
