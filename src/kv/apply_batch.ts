@@ -3,6 +3,7 @@ import { compareBytes, mapKey, u64Bytes } from "./bytes";
 import type { BatchOp, Db } from "./db";
 import { encodeHistoryRecord } from "./history_codec";
 import { dataKey, expiryKey, historyKey } from "./keys";
+import { RecentKeys } from "./recent_keys";
 import { DbSource, type KvSource } from "./read";
 import { inRange } from "./range";
 import { encodeStoredKv, type StoredKv } from "./record";
@@ -26,14 +27,23 @@ export class ApplyBatch implements KvSource {
     db: Db,
     /** The store revision; grows as commands in this batch change things. */
     public revision: number,
+    private readonly recent: RecentKeys = new RecentKeys(0, 0, 0),
   ) {
     this.committed = new DbSource(db);
   }
 
   get(key: Uint8Array): StoredKv | undefined {
-    const pending = this.overlay.get(mapKey(key));
+    const k = mapKey(key);
+    const pending = this.overlay.get(k);
     if (pending) return pending.kv ?? undefined;
+    const known = this.recent.get(k);
+    if (known !== undefined) return known ?? undefined;
     return this.committed.get(key);
+  }
+
+  /** The final value of every key this batch wrote (null: deleted). */
+  writes(): Iterable<{ key: Uint8Array; kv: StoredKv | null }> {
+    return this.overlay.values();
   }
 
   async *scan(key: Uint8Array, rangeEnd: Uint8Array): AsyncIterable<[Uint8Array, StoredKv]> {

@@ -19,6 +19,7 @@ import {
   type Membership,
 } from "./membership";
 import { DbSource, type RangeQuery, readGet, readRange } from "./read";
+import { RecentKeys } from "./recent_keys";
 import type { KvSnapshotMeta } from "./snapshot_format";
 import { installSnapshotStream, snapshotStream } from "./snapshot_stream";
 
@@ -68,6 +69,7 @@ export class KvStore {
   private historyFirst = 1;
   private membership: Membership = emptyMembership();
   private readonly listeners = new Set<AppliedListener>();
+  private readonly recent = new RecentKeys();
   /** applyEntries and replaceWith run one at a time, in call order. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly options: Required<KvStoreOptions>;
@@ -194,6 +196,7 @@ export class KvStore {
       await rename(stagedDir, this.dir);
       await rm(old, { recursive: true, force: true });
       this.db = await openDb(this.dir);
+      this.recent.clear();
       this.loadMeta();
     });
   }
@@ -231,7 +234,7 @@ export class KvStore {
   }
 
   private async applyBatch(entries: Entry[]): Promise<ApplyResult[]> {
-    const batch = new ApplyBatch(this.db, this.rev);
+    const batch = new ApplyBatch(this.db, this.rev, this.recent);
     const results: ApplyResult[] = [];
     let applied = this.applied;
     let term = this.term;
@@ -256,6 +259,7 @@ export class KvStore {
     const historyFirst = pruneHistory(ops, this.historyFirst, batch.revision, this.options.historyRevisions);
     if (historyFirst !== this.historyFirst) ops.push({ type: "put", key: META_HISTORY_FIRST, value: u64Bytes(historyFirst) });
     await this.db.batch(ops, { sync: this.options.sync });
+    this.recent.remember(batch.writes());
 
     this.applied = applied;
     this.term = term;
