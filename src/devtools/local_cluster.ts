@@ -196,7 +196,10 @@ export class LocalCluster {
           // try the next node
         }
       }
-      if (Date.now() > deadline) throw new Error(`cluster did not reach ${count} voters within ${timeoutMs} ms`);
+      if (Date.now() > deadline) {
+        const logs = this.nodes.map((n) => `--- ${n.spec.name} (${n.running ? "running" : "exited"})\n${n.recent.slice(-15).join("\n")}`);
+        throw new Error(`cluster did not reach ${count} voters within ${timeoutMs} ms\n${logs.join("\n")}`);
+      }
       await new Promise((r) => setTimeout(r, 200));
     }
   }
