@@ -1,6 +1,7 @@
 // Starts real rbkv node processes on this machine: for `bun run cluster`, the integration tests,
-// the chaos test and the benchmark. Ports come from the OS; data lives in the folder given.
+// the chaos test and the benchmark. Ports are checked free (see freePort); data lives in the folder given.
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
@@ -26,16 +27,45 @@ export interface LocalClusterOptions {
   host?: string;
 }
 
-/** Asks the OS for a free TCP port (listen on 0, read it, close). */
+/**
+ * A free TCP port for a node to listen on later. Ports handed out by listen(0) come from the
+ * ephemeral range, which the OS also uses for outgoing connections, so between picking one and
+ * the node binding it an outgoing connection can take it (seen as EADDRINUSE on a busy machine).
+ * So the port is picked below the ephemeral range, checked free by listening on it, and never
+ * handed out twice by this process.
+ */
 export async function freePort(host = "127.0.0.1"): Promise<number> {
-  return new Promise((resolvePort, reject) => {
+  const [ephemeralLow] = ephemeralRange();
+  const low = 10_000;
+  const high = Math.max(low + 1_000, ephemeralLow);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (handedOut.has(port)) continue;
+    if (await canListen(host, port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free port found between ${low} and ${high}`);
+}
+
+const handedOut = new Set<number>();
+
+function ephemeralRange(): [number, number] {
+  try {
+    const [lo, hi] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (lo > 0 && hi > lo) return [lo, hi];
+  } catch {
+    // not Linux: fall through to the IANA dynamic range
+  }
+  return [49152, 65535];
+}
+
+function canListen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolvePort(port));
-    });
+    srv.once("error", () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
   });
 }
 
