@@ -93,7 +93,7 @@ function readBody(req: http2.Http2ServerRequest, maxBytes: number): Promise<Uint
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBytes) {
-        reject(new ConnectError(`request is larger than the ${maxBytes - 5} byte limit (--max-request-bytes)`, Code.ResourceExhausted));
+        reject(new ConnectError(`request is over ${size - 5} bytes; the limit is ${maxBytes - 5} (--max-request-bytes)`, Code.InvalidArgument));
         req.removeAllListeners("data");
         return;
       }

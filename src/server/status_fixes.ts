@@ -4,6 +4,9 @@
 // 1. A request body that is not valid protobuf is the client's fault, INVALID_ARGUMENT, but
 //    connect-es reports it as INTERNAL ("parse binary: ..."; JSON parse errors are already
 //    INVALID_ARGUMENT).
+//    Likewise a request over --max-request-bytes: connect-es says RESOURCE_EXHAUSTED ("message
+//    size N is larger than configured readMaxBytes M"); rbkv's contract is INVALID_ARGUMENT
+//    naming the limit.
 // 2. connect-es writes the gRPC grpc-message trailer with encodeURIComponent, and @grpc/grpc-js
 //    reads it with decodeURI, which leaves reserved characters encoded ("bytes%3B the limit").
 //    The gRPC spec percent-encodes only bytes outside 0x20-0x7E and "%", which every client
@@ -12,6 +15,19 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerResponse } from "@connectrpc/connect/protocol";
 
 const PARSE_ERROR_PREFIX = "parse binary:";
+const TOO_LARGE = /message size (\d+) is larger than configured readMaxBytes (\d+)/;
+const GRPC_CODES: Record<string, string> = { internal: "13", resource_exhausted: "8", invalid_argument: "3" };
+const CODE_NAMES: Record<string, string> = Object.fromEntries(Object.entries(GRPC_CODES).map(([k, v]) => [v, k]));
+
+/** The corrected (code, message) of an error connect-es produced, or null when it is fine as it is. */
+export function rewriteError(code: string, message: string): { code: string; message: string } | null {
+  if (code === "internal" && message.startsWith(PARSE_ERROR_PREFIX)) return { code: "invalid_argument", message };
+  const tooLarge = code === "resource_exhausted" ? TOO_LARGE.exec(message) : null;
+  if (tooLarge) {
+    return { code: "invalid_argument", message: `request is ${tooLarge[1]} bytes; the limit is ${tooLarge[2]} (--max-request-bytes)` };
+  }
+  return null;
+}
 const GRPC_WEB_TRAILER_FLAG = 0x80;
 const CONNECT_END_STREAM_FLAG = 0x02;
 
@@ -37,16 +53,25 @@ function safeDecode(s: string): string {
 function fixGrpcTrailer(trailer: Headers): void {
   const raw = trailer.get("grpc-message");
   if (raw === null) return;
-  const message = safeDecode(raw);
-  if (trailer.get("grpc-status") === "13" && message.startsWith(PARSE_ERROR_PREFIX)) trailer.set("grpc-status", "3");
+  let message = safeDecode(raw);
+  const fixed = rewriteError(CODE_NAMES[trailer.get("grpc-status") ?? ""] ?? "", message);
+  if (fixed) {
+    trailer.set("grpc-status", GRPC_CODES[fixed.code]);
+    message = fixed.message;
+  }
   trailer.set("grpc-message", encodeGrpcMessage(message));
 }
 
 /** gRPC-Web: trailers are the body's last frame, as "name: value\r\n" text. */
 function fixGrpcWebTrailerFrame(frame: Uint8Array): Uint8Array {
   const text = new TextDecoder().decode(frame.subarray(5));
-  if (!/^grpc-status: ?13\r?$/m.test(text) || !safeDecode(text).includes(PARSE_ERROR_PREFIX)) return frame;
-  return envelope(frame[0], new TextEncoder().encode(text.replace(/^grpc-status: ?13/m, "grpc-status: 3")));
+  const status = /^grpc-status: ?(\d+)\r?$/m.exec(text)?.[1] ?? "";
+  const message = safeDecode(/^grpc-message: ?(.*?)\r?$/m.exec(text)?.[1] ?? "");
+  const fixed = rewriteError(CODE_NAMES[status] ?? "", message);
+  if (!fixed) return frame;
+  const lines = [`grpc-status: ${GRPC_CODES[fixed.code]}`, `grpc-message: ${encodeGrpcMessage(fixed.message)}`];
+  for (const line of text.split(/\r?\n/)) if (line && !/^grpc-(status|message):/.test(line)) lines.push(line);
+  return envelope(frame[0], new TextEncoder().encode(lines.join("\r\n") + "\r\n"));
 }
 
 interface ConnectErrorJson {
@@ -54,15 +79,17 @@ interface ConnectErrorJson {
   message?: string;
 }
 
-function isParseError(e: ConnectErrorJson | undefined): boolean {
-  return e?.code === "internal" && (e.message ?? "").startsWith(PARSE_ERROR_PREFIX);
+function fixErrorJson(e: ConnectErrorJson | undefined): ConnectErrorJson | null {
+  const fixed = e ? rewriteError(e.code ?? "", e.message ?? "") : null;
+  return fixed ? { ...e, code: fixed.code, message: fixed.message } : null;
 }
 
 /** Connect streaming: the end-stream frame carries {"error": {...}}. */
 function fixConnectEndStreamFrame(frame: Uint8Array): Uint8Array {
   const end = JSON.parse(new TextDecoder().decode(frame.subarray(5))) as { error?: ConnectErrorJson };
-  if (!isParseError(end.error)) return frame;
-  end.error = { ...end.error, code: "invalid_argument" };
+  const fixed = fixErrorJson(end.error);
+  if (!fixed) return frame;
+  end.error = fixed;
   return envelope(frame[0], new TextEncoder().encode(JSON.stringify(end)));
 }
 
@@ -105,8 +132,9 @@ async function fixConnectUnaryError(res: UniversalServerResponse): Promise<Unive
   } catch {
     error = undefined;
   }
-  if (!error || !isParseError(error)) return { ...res, body: (async function* () { yield bytes; })() };
-  const fixed = new TextEncoder().encode(JSON.stringify({ ...error, code: "invalid_argument" }));
+  const corrected = fixErrorJson(error);
+  if (!corrected) return { ...res, body: (async function* () { yield bytes; })() };
+  const fixed = new TextEncoder().encode(JSON.stringify(corrected));
   const header = new Headers(res.header);
   header.set("content-length", String(fixed.length));
   return { ...res, status: 400, header, body: (async function* () { yield fixed; })() };
