@@ -1,3 +1,4 @@
+import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Cluster } from "../gen/rbkv/v1/cluster_pb";
@@ -8,34 +9,30 @@ import { decodeMemberAddress } from "./config";
 
 /** Connect clients to other members' client ports, for forwarding requests to the leader. */
 export class LeaderForwarder {
-  private kvClients = new Map<string, Client<typeof KV>>();
-  private clusterClients = new Map<string, Client<typeof Cluster>>();
+  private clients = new Map<string, Client<DescService>>();
 
-  constructor(private readonly kv: KvStore, private readonly extraAddresses: () => Map<NodeId, string> = () => new Map()) {}
+  constructor(private readonly kv: KvStore) {}
 
   grpcAddr(id: NodeId): string | null {
-    const fromMembership = decodeMemberAddress(this.kv.conf().contexts[id])?.grpcAddr;
-    return fromMembership ?? this.extraAddresses().get(id) ?? null;
+    return decodeMemberAddress(this.kv.conf().contexts[id])?.grpcAddr ?? null;
   }
 
   kvClient(id: NodeId): Client<typeof KV> | null {
-    const addr = this.grpcAddr(id);
-    if (!addr) return null;
-    let c = this.kvClients.get(addr);
-    if (!c) {
-      c = createClient(KV, transportFor(addr));
-      this.kvClients.set(addr, c);
-    }
-    return c;
+    return this.client(KV, id);
   }
 
   clusterClient(id: NodeId): Client<typeof Cluster> | null {
+    return this.client(Cluster, id);
+  }
+
+  private client<S extends DescService>(service: S, id: NodeId): Client<S> | null {
     const addr = this.grpcAddr(id);
     if (!addr) return null;
-    let c = this.clusterClients.get(addr);
+    const key = `${service.typeName}@${addr}`;
+    let c = this.clients.get(key) as Client<S> | undefined;
     if (!c) {
-      c = createClient(Cluster, transportFor(addr));
-      this.clusterClients.set(addr, c);
+      c = createClient(service, transportFor(addr));
+      this.clients.set(key, c as unknown as Client<DescService>);
     }
     return c;
   }
