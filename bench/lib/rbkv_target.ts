@@ -14,7 +14,14 @@ export async function rbkvTarget(endpoints: string[] | null, size = 3): Promise<
   if (!endpoints) {
     dir = await mkdtemp(join(tmpdir(), "rbkv-bench-"));
     cluster = await LocalCluster.create({ size, baseDir: dir, flags: ["--quiet"] });
-    await cluster.bootstrap();
+    try {
+      await cluster.bootstrap();
+    } catch (err) {
+      // Do not leave half a cluster running behind a failed start.
+      await cluster.stopAll("SIGKILL");
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
     endpoints = cluster.nodes.map((n) => n.grpcAddr);
   }
   const eps = endpoints;
