@@ -8,7 +8,7 @@ import type { Browser, Page } from "playwright-core";
 import { Cluster } from "../../src/gen/rbkv/v1/cluster_pb";
 import { KV } from "../../src/gen/rbkv/v1/kv_pb";
 import type { LocalNode } from "../../src/devtools/local_cluster";
-import { dec, dumpLogs, enc, findLeader, startCluster, waitFor, withRetry, type TestCluster } from "../integration/support/cluster";
+import { dec, dumpLogs, enc, findLeader, startCluster, withRetry, type TestCluster } from "../integration/support/cluster";
 import { chromiumInstalled, launchChromium, missingChromiumMessage, skipBrowserTests } from "./browser";
 
 const UI_TIMEOUT_MS = 20_000;

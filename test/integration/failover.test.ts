@@ -1,6 +1,6 @@
 // Losing the leader: kill -9 it during a stream of writes, restart the whole cluster in another
 // order, and follow a watch across a leader change. One 3-node cluster, tests in order.
-import { expect, test } from "bun:test";
+import { expect } from "bun:test";
 import { Cluster } from "../../src/gen/rbkv/v1/cluster_pb";
 import { Consistency, EventType, KV, type WatchResponse } from "../../src/gen/rbkv/v1/kv_pb";
 import type { LocalNode } from "../../src/devtools/local_cluster";

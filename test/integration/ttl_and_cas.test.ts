@@ -1,6 +1,6 @@
 // Time to live seen the same way on every node, and compare-and-swap under contention from many
 // independent clients. One 3-node cluster.
-import { expect, test } from "bun:test";
+import { expect } from "bun:test";
 import { CompareResult, CompareTarget, Consistency, EventType, KV, type WatchResponse } from "../../src/gen/rbkv/v1/kv_pb";
 import { dec, enc, makeClient, type RpcClient, sharedCluster, sleep, waitFor } from "./support/cluster";
 
