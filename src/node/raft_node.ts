@@ -3,7 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { decodeConfChange } from "../raft/confchange";
 import { Raft } from "../raft/raft";
 import { DEFAULT_RAFT_CONFIG, EntryType, Role, type ConfChange, type Entry, type Message, type NodeId, type ProposeResult, type Ready, type SoftState } from "../raft/types";
-import type { ApplyResult, KvStore } from "../kv/store";
+import { KvStore, type ApplyResult } from "../kv/store";
 import type { FileLogStorage } from "../storage";
 import { decodeMemberAddress, type NodeConfig } from "./config";
 import { AppliedWaiters, ProposalWaiters, ReadIndexWaiters } from "./waiters";
@@ -117,7 +117,6 @@ export class RaftNode {
   async receiveSnapshot(from: NodeId, term: number, chunks: AsyncIterable<Uint8Array>): Promise<boolean> {
     const dir = `${this.config.kvDir}/kv-staging-${++this.stagingSeq}`;
     try {
-      const { KvStore } = await import("../kv/store");
       const meta = await KvStore.installSnapshot(dir, chunks);
       const previous = this.staged.get(meta.index);
       if (previous) await rm(previous, { recursive: true, force: true });
