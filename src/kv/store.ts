@@ -49,6 +49,12 @@ export interface AppliedBatch {
   events: Event[];
   revision: number;
   appliedIndex: number;
+  /**
+   * The whole store was replaced by a snapshot: the revisions between the previous batch and this
+   * one have no events here (they are in the history the snapshot brought), so a listener that
+   * follows the live events must read them from the history.
+   */
+  replaced?: boolean;
 }
 
 export type AppliedListener = (batch: AppliedBatch) => void;
@@ -198,6 +204,7 @@ export class KvStore {
       this.db = await openDb(this.dir);
       this.recent.clear();
       this.loadMeta();
+      this.notify({ events: [], revision: this.rev, appliedIndex: this.applied, replaced: true });
     });
   }
 

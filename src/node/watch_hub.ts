@@ -47,7 +47,9 @@ export class WatchHub {
       wake = null;
       w?.();
     };
+    let replaced = false;
     const unsubscribe = this.kv.subscribe((batch: AppliedBatch) => {
+      if (batch.replaced) replaced = true;
       if (overflow) return;
       for (const e of batch.events) {
         if (e.kv && inRange(e.kv.key, key, rangeEnd)) queue.push(e);
@@ -75,20 +77,7 @@ export class WatchHub {
       const start = Number(req.startRevision);
       let next = start > 0 ? start : this.kv.revision() + 1;
       // Replay history up to what is stored now; live events queued meanwhile are deduplicated by `next`.
-      while (start > 0 && next <= this.kv.revision()) {
-        const page = await this.kv.eventsSince(next, key, rangeEnd, this.options.historyPageEvents);
-        if (page.compactRevision > 0) {
-          yield create(WatchResponseSchema, { header: this.header(), compactRevision: BigInt(page.compactRevision) });
-          throw new ConnectError(
-            `revision ${start} is older than the watch history (first kept revision ${page.compactRevision}); restart the watch from ${page.compactRevision} or later after re-reading the keys`,
-            Code.OutOfRange,
-          );
-        }
-        if (page.events.length > 0) yield this.response(page.events, req.prevKv);
-        if (page.nextRevision <= next) break;
-        next = page.nextRevision;
-        if (signal.aborted) return;
-      }
+      if (start > 0) next = yield* this.catchUp(next, start, key, rangeEnd, req.prevKv, signal);
       let lastSent = Date.now();
       for (;;) {
         if (signal.aborted) return;
@@ -96,6 +85,12 @@ export class WatchHub {
           throw new ConnectError(`watcher fell behind by more than ${this.options.maxQueuedEvents} events and was cut off; resume with start_revision ${next}`, Code.ResourceExhausted);
         }
         if (leaderLost) throw new ConnectError("the node lost its leader (leader_required); retry the watch", Code.Unavailable);
+        if (replaced) {
+          // A snapshot install skipped live events: catch up from the history it brought.
+          replaced = false;
+          next = yield* this.catchUp(next, next, key, rangeEnd, req.prevKv, signal);
+          continue;
+        }
         const fresh = queue.splice(0).filter((e) => eventRevision(e) >= next);
         if (fresh.length > 0) {
           next = eventRevision(fresh[fresh.length - 1]) + 1;
@@ -122,6 +117,35 @@ export class WatchHub {
       unwatchLeader();
       signal.removeEventListener("abort", onAbort);
     }
+  }
+
+  /**
+   * Sends the stored events from `next` up to the store's current revision and returns the next
+   * revision to send. When `next` is older than the history, sends the compact revision and ends
+   * the watch with OUT_OF_RANGE.
+   */
+  private async *catchUp(
+    next: number,
+    requested: number,
+    key: Uint8Array,
+    rangeEnd: Uint8Array,
+    prevKv: boolean,
+    signal: AbortSignal,
+  ): AsyncGenerator<WatchResponse, number> {
+    while (next <= this.kv.revision() && !signal.aborted) {
+      const page = await this.kv.eventsSince(next, key, rangeEnd, this.options.historyPageEvents);
+      if (page.compactRevision > 0) {
+        yield create(WatchResponseSchema, { header: this.header(), compactRevision: BigInt(page.compactRevision) });
+        throw new ConnectError(
+          `revision ${requested} is older than the watch history (first kept revision ${page.compactRevision}); restart the watch from ${page.compactRevision} or later after re-reading the keys`,
+          Code.OutOfRange,
+        );
+      }
+      if (page.events.length > 0) yield this.response(page.events, prevKv);
+      if (page.nextRevision <= next) break;
+      next = page.nextRevision;
+    }
+    return next;
   }
 
   private response(events: Event[], prevKv: boolean): WatchResponse {

@@ -120,3 +120,27 @@ test("a watch ended by the client releases its subscription", async () => {
   expect((await pending).done).toBe(true);
   expect(leaderListeners.length).toBe(0);
 });
+
+test("a snapshot installed under a live watch: the skipped revisions come from the history it brought", async () => {
+  const other = await KvStore.open(join(dir, "other"));
+  let otherIndex = 0;
+  for (let i = 1; i <= 5; i++) {
+    const data = encodeCommand(putCommand(create(PutRequestSchema, { key: enc(`s${i}`), value: enc(`v${i}`) }), 0));
+    await other.applyEntries([{ term: 1, index: ++otherIndex, type: EntryType.Normal, data }]);
+  }
+  await put("s1", "v1");
+  const abort = new AbortController();
+  const got: WatchResponse[] = [];
+  const reading = (async () => {
+    for await (const r of hub().watch(create(WatchRequestSchema, { key: enc("s"), rangeEnd: enc("t"), startRevision: 1n }), abort.signal)) {
+      got.push(r);
+      if (revisions(got).includes(5)) abort.abort();
+    }
+  })();
+  await Bun.sleep(20);
+  await KvStore.installSnapshot(join(dir, "staged"), other.createSnapshotStream());
+  await other.close();
+  await kv.replaceWith(join(dir, "staged"));
+  await reading;
+  expect(revisions(got)).toEqual([1, 2, 3, 4, 5]);
+});
