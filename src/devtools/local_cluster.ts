@@ -102,6 +102,8 @@ export class LocalNode {
   start(joinAddr?: string): void {
     if (this.running) throw new Error(`${this.spec.name} is already running`);
     const args = [
+      // Extra runtime flags for every node, e.g. RBKV_BUN_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/p".
+      ...(process.env.RBKV_BUN_FLAGS ?? "").split(" ").filter(Boolean),
       "run",
       MAIN,
       `--grpc-addr=${this.grpcAddr}`,

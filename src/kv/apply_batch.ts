@@ -18,7 +18,7 @@ export class ApplyBatch implements KvSource {
   readonly ops: BatchOp[] = [];
   /** Every event of the batch in revision order, for live watchers. */
   readonly events: Event[] = [];
-  private readonly overlay = new Map<string, { key: Uint8Array; kv: StoredKv | null }>();
+  private readonly overlay = new Map<string, { key: Uint8Array; kv: StoredKv | null; mapKey: string }>();
   private readonly committed: DbSource;
   private commandRevision = 0;
   private commandEvents: Event[] = [];
@@ -42,7 +42,7 @@ export class ApplyBatch implements KvSource {
   }
 
   /** The final value of every key this batch wrote (null: deleted). */
-  writes(): Iterable<{ key: Uint8Array; kv: StoredKv | null }> {
+  writes(): Iterable<{ key: Uint8Array; kv: StoredKv | null; mapKey: string }> {
     return this.overlay.values();
   }
 
@@ -82,13 +82,15 @@ export class ApplyBatch implements KvSource {
       this.ops.push({ type: "put", key: expiryKey(next.expiresAtMs, key), value: u64Bytes(next.modRevision) });
     }
     this.ops.push({ type: "put", key: dataKey(key), value: encodeStoredKv(next) });
-    this.overlay.set(mapKey(key), { key, kv: next });
+    const k = mapKey(key);
+    this.overlay.set(k, { key, kv: next, mapKey: k });
   }
 
   deleteKv(key: Uint8Array, prev: StoredKv): void {
     if (prev.expiresAtMs !== 0) this.ops.push({ type: "del", key: expiryKey(prev.expiresAtMs, key) });
     this.ops.push({ type: "del", key: dataKey(key) });
-    this.overlay.set(mapKey(key), { key, kv: null });
+    const k = mapKey(key);
+    this.overlay.set(k, { key, kv: null, mapKey: k });
   }
 
   emit(event: Event): void {

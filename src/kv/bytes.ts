@@ -37,15 +37,35 @@ export function readU64(view: DataView, offset: number): number {
 
 export function u64Bytes(n: number): Uint8Array {
   const out = new Uint8Array(8);
-  writeU64(new DataView(out.buffer), 0, n);
+  putU64(out, 0, n);
   return out;
+}
+
+/**
+ * writeU64 straight into bytes. On the apply path this beats a DataView: reading `.buffer` of a
+ * small new typed array makes JavaScriptCore allocate a separate ArrayBuffer for it.
+ */
+export function putU64(out: Uint8Array, offset: number, n: number): void {
+  const high = Math.floor(n / 0x1_0000_0000);
+  const low = n >>> 0;
+  out[offset] = high >>> 24;
+  out[offset + 1] = (high >>> 16) & 0xff;
+  out[offset + 2] = (high >>> 8) & 0xff;
+  out[offset + 3] = high & 0xff;
+  out[offset + 4] = low >>> 24;
+  out[offset + 5] = (low >>> 16) & 0xff;
+  out[offset + 6] = (low >>> 8) & 0xff;
+  out[offset + 7] = low & 0xff;
 }
 
 export function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** Binary-string form of bytes, usable as a Map key. */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
+
+/** Binary-string form of bytes, usable as a Map key (one char per byte). */
 export function mapKey(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+  // Buffer's latin1 decoder accepts any Uint8Array, without wrapping it in a Buffer first.
+  return latin1Slice.call(bytes, 0, bytes.length);
 }

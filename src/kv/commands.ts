@@ -1,4 +1,4 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { durationMs } from "@bufbuild/protobuf/wkt";
 import {
   type Command,
@@ -42,13 +42,7 @@ export function expireCommand(keys: ExpiredKey[], nowMs: number): Command {
   });
 }
 
-export function encodeCommand(cmd: Command): Uint8Array {
-  return toBinary(CommandSchema, cmd);
-}
-
-export function decodeCommand(data: Uint8Array): Command {
-  return fromBinary(CommandSchema, data);
-}
+export { decodeCommand, encodeCommand } from "./command_codec";
 
 function toPutCommand(req: PutRequest, nowMs: number): PutCommand {
   const ttlMs = req.ttl ? Math.ceil(durationMs(req.ttl)) : 0;

@@ -1,4 +1,4 @@
-import { concatBytes, readU64, u64Bytes, viewOf } from "./bytes";
+import { concatBytes, putU64, readU64, u64Bytes, viewOf } from "./bytes";
 
 // LevelDB key layout. One leading byte separates the key spaces, so a scan bounded to one prefix
 // never sees another space:
@@ -31,7 +31,10 @@ export function userKeyOf(dataKeyBytes: Uint8Array): Uint8Array {
 }
 
 export function historyKey(revision: number): Uint8Array {
-  return concatBytes(HISTORY_START, u64Bytes(revision));
+  const out = new Uint8Array(9);
+  out[0] = HISTORY;
+  putU64(out, 1, revision);
+  return out;
 }
 
 export function revisionOfHistoryKey(key: Uint8Array): number {

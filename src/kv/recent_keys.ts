@@ -23,9 +23,9 @@ export class RecentKeys {
   }
 
   /** Records what a committed batch wrote. */
-  remember(writes: Iterable<{ key: Uint8Array; kv: StoredKv | null }>): void {
-    for (const { key, kv } of writes) {
-      const k = mapKey(key);
+  remember(writes: Iterable<{ key: Uint8Array; kv: StoredKv | null; mapKey?: string }>): void {
+    for (const { key, kv, mapKey: known } of writes) {
+      const k = known ?? mapKey(key);
       this.forget(k);
       if (kv && kv.value.length > this.maxValueBytes) continue;
       // Copy the value: it may be a view into a much larger received frame that must not stay alive.

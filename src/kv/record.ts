@@ -1,6 +1,6 @@
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { KeyValue } from "../gen/rbkv/v1/kv_pb";
-import { readU64, viewOf, writeU64 } from "./bytes";
+import { putU64, readU64, viewOf } from "./bytes";
 
 /** What the store keeps per live key (the key itself is in the LevelDB key). */
 export interface StoredKv {
@@ -16,11 +16,10 @@ const HEADER = 32;
 
 export function encodeStoredKv(kv: StoredKv): Uint8Array {
   const out = new Uint8Array(HEADER + kv.value.length);
-  const view = new DataView(out.buffer);
-  writeU64(view, 0, kv.createRevision);
-  writeU64(view, 8, kv.modRevision);
-  writeU64(view, 16, kv.version);
-  writeU64(view, 24, kv.expiresAtMs);
+  putU64(out, 0, kv.createRevision);
+  putU64(out, 8, kv.modRevision);
+  putU64(out, 16, kv.version);
+  putU64(out, 24, kv.expiresAtMs);
   out.set(kv.value, HEADER);
   return out;
 }

@@ -6,7 +6,7 @@ import { type Entry, EntryType } from "../raft/types";
 import { ApplyBatch } from "./apply_batch";
 import { applyCommand, type CommandResult } from "./apply_command";
 import { concatBytes, readU64, u64Bytes, viewOf } from "./bytes";
-import { decodeCommand } from "./commands";
+import { decodeCommand, encodeCommand } from "./commands";
 import { type Db, openDb } from "./db";
 import { type ExpiredKey, readExpiredKeys } from "./expiry";
 import { type HistoryPage, pruneHistory, readHistory, readMetaNumber } from "./history";
@@ -78,6 +78,7 @@ export class KvStore {
   private readonly recent = new RecentKeys();
   /** applyEntries and replaceWith run one at a time, in call order. */
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly proposed = new WeakMap<Uint8Array, Command>();
   private readonly options: Required<KvStoreOptions>;
 
   private constructor(
@@ -143,6 +144,16 @@ export class KvStore {
   }
 
   /** Applies committed entries in one LevelDB batch. Entries at or below appliedIndex() are skipped. */
+  /**
+   * Encodes a command for this node to propose, remembering it by its bytes so that applying the
+   * entry here (as leader) skips decoding it again. Entries read back from disk are decoded.
+   */
+  encodeProposal(cmd: Command): Uint8Array {
+    const data = encodeCommand(cmd);
+    this.proposed.set(data, cmd);
+    return data;
+  }
+
   applyEntries(entries: Entry[]): Promise<ApplyResult[]> {
     return this.enqueue(() => this.applyBatch(entries));
   }
@@ -289,7 +300,7 @@ export class KvStore {
     if (entry.data.length === 0) return { kind: "noop", revision: batch.revision };
     let command: Command;
     try {
-      command = decodeCommand(entry.data);
+      command = this.proposed.get(entry.data) ?? decodeCommand(entry.data);
     } catch (err) {
       return invalid(err);
     }

@@ -38,11 +38,11 @@ export interface CallContext {
 }
 
 export interface KvApi {
-  get(req: GetRequest, signal: AbortSignal): Promise<GetResponse>;
-  range(req: RangeRequest, signal: AbortSignal): Promise<RangeResponse>;
-  put(req: PutRequest, signal: AbortSignal, ctx?: CallContext): Promise<PutResponse>;
-  delete(req: DeleteRequest, signal: AbortSignal, ctx?: CallContext): Promise<DeleteResponse>;
-  txn(req: TxnRequest, signal: AbortSignal, ctx?: CallContext): Promise<TxnResponse>;
+  get(req: GetRequest, signal?: AbortSignal): Promise<GetResponse>;
+  range(req: RangeRequest, signal?: AbortSignal): Promise<RangeResponse>;
+  put(req: PutRequest, signal?: AbortSignal, ctx?: CallContext): Promise<PutResponse>;
+  delete(req: DeleteRequest, signal?: AbortSignal, ctx?: CallContext): Promise<DeleteResponse>;
+  txn(req: TxnRequest, signal?: AbortSignal, ctx?: CallContext): Promise<TxnResponse>;
   /** Ends when `signal` aborts (client went away) or with a ConnectError (compacted, slow, no leader). */
   watch(req: WatchRequest, signal: AbortSignal): AsyncIterable<WatchResponse>;
 }

@@ -1,4 +1,4 @@
-import { encodeCommand, expireCommand } from "../kv/commands";
+import { expireCommand } from "../kv/commands";
 import type { Logger, RaftNode } from "./raft_node";
 
 const SWEEP_INTERVAL_MS = 250;
@@ -29,7 +29,7 @@ export class ExpirySweeper {
     try {
       const now = Date.now();
       const keys = await this.node.kv.expiredKeys(now, KEYS_PER_SWEEP);
-      if (keys.length > 0) await this.node.propose(encodeCommand(expireCommand(keys, now)), undefined);
+      if (keys.length > 0) await this.node.propose(this.node.kv.encodeProposal(expireCommand(keys, now)), undefined);
     } catch (err) {
       this.log(`expiry sweep: ${(err as Error).message}`);
     } finally {

@@ -11,7 +11,11 @@ import { decodeMemberAddress } from "./config";
 export class LeaderForwarder {
   private clients = new Map<string, Client<DescService>>();
 
-  constructor(private readonly kv: KvStore) {}
+  /** A forwarded call that the leader does not answer within `timeoutMs` fails (DEADLINE_EXCEEDED). */
+  constructor(
+    private readonly kv: KvStore,
+    private readonly timeoutMs: number,
+  ) {}
 
   grpcAddr(id: NodeId): string | null {
     return decodeMemberAddress(this.kv.conf().contexts[id])?.grpcAddr ?? null;
@@ -31,15 +35,15 @@ export class LeaderForwarder {
     const key = `${service.typeName}@${addr}`;
     let c = this.clients.get(key) as Client<S> | undefined;
     if (!c) {
-      c = createClient(service, transportFor(addr));
+      c = createClient(service, transportFor(addr, this.timeoutMs));
       this.clients.set(key, c as unknown as Client<DescService>);
     }
     return c;
   }
 }
 
-export function transportFor(addr: string) {
-  return createGrpcTransport({ baseUrl: `http://${addr}`, httpVersion: "2" } as Parameters<typeof createGrpcTransport>[0]);
+export function transportFor(addr: string, defaultTimeoutMs?: number) {
+  return createGrpcTransport({ baseUrl: `http://${addr}`, httpVersion: "2", defaultTimeoutMs } as Parameters<typeof createGrpcTransport>[0]);
 }
 
 /**
@@ -47,8 +51,8 @@ export function transportFor(addr: string) {
  * one during an election). A call that was already forwarded is never forwarded again.
  */
 export async function onLeader<T>(
-  node: { isLeader(): boolean; waitForLeader(signal: AbortSignal): Promise<NodeId | null>; readonly raft: { readonly id: NodeId } },
-  signal: AbortSignal,
+  node: { isLeader(): boolean; waitForLeader(signal: AbortSignal | undefined): Promise<NodeId | null>; readonly raft: { readonly id: NodeId } },
+  signal: AbortSignal | undefined,
   forwarded: boolean,
   local: () => Promise<T>,
   remote: (leader: NodeId) => Promise<T>,
@@ -74,14 +78,14 @@ export async function onLeader<T>(
  * socket failures as INTERNAL, which clients do not retry. Errors the leader itself answered with
  * (wire errors) and the client's own cancellation or deadline (our signal aborted) pass through.
  */
-function leaderUnreachable(err: unknown, leader: NodeId, signal: AbortSignal): unknown {
-  if (signal.aborted) return err;
+function leaderUnreachable(err: unknown, leader: NodeId, signal: AbortSignal | undefined): unknown {
+  if (signal?.aborted) return err;
   const ce = ConnectError.from(err);
   if (ce.isWireError) return err;
   return new ConnectError(`could not reach the leader ${leader} (${ce.rawMessage}); retry`, Code.Unavailable, undefined, undefined, err);
 }
 
-export function forwardOptions(signal: AbortSignal) {
+export function forwardOptions(signal: AbortSignal | undefined) {
   return { signal, headers: { "rbkv-forwarded": "1" } };
 }
 

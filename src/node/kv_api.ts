@@ -18,7 +18,7 @@ import {
   type WatchRequest,
   type WatchResponse,
 } from "../gen/rbkv/v1/kv_pb";
-import { deleteCommand, encodeCommand, putCommand, txnCommand } from "../kv/commands";
+import { deleteCommand, putCommand, txnCommand } from "../kv/commands";
 import type { ApplyResult } from "../kv/store";
 import type { Command } from "../gen/rbkv/raft/v1/raft_pb";
 import type { CallContext, KvApi } from "./api";
@@ -51,14 +51,14 @@ export class NodeKvApi implements KvApi {
     private readonly header: HeaderFn,
   ) {}
 
-  async get(req: GetRequest, signal: AbortSignal): Promise<GetResponse> {
+  async get(req: GetRequest, signal?: AbortSignal): Promise<GetResponse> {
     await this.readBarrier(req.consistency, signal);
     const res = this.node.kv.get(req.key, Date.now());
     res.header = this.header(res.header?.revision);
     return res;
   }
 
-  async range(req: RangeRequest, signal: AbortSignal): Promise<RangeResponse> {
+  async range(req: RangeRequest, signal?: AbortSignal): Promise<RangeResponse> {
     await this.readBarrier(req.consistency, signal);
     const res = await this.node.kv.range(
       { key: req.key, rangeEnd: req.rangeEnd, limit: Number(req.limit), keysOnly: req.keysOnly, countOnly: req.countOnly },
@@ -68,15 +68,15 @@ export class NodeKvApi implements KvApi {
     return res;
   }
 
-  put(req: PutRequest, signal: AbortSignal, ctx?: CallContext): Promise<PutResponse> {
+  put(req: PutRequest, signal?: AbortSignal, ctx?: CallContext): Promise<PutResponse> {
     return this.write(signal, ctx, () => putCommand(req, Date.now()), pick("put"), (c) => c.put(req, forwardOptions(signal)));
   }
 
-  delete(req: DeleteRequest, signal: AbortSignal, ctx?: CallContext): Promise<DeleteResponse> {
+  delete(req: DeleteRequest, signal?: AbortSignal, ctx?: CallContext): Promise<DeleteResponse> {
     return this.write(signal, ctx, () => deleteCommand(req, Date.now()), pick("delete"), (c) => c.delete(req, forwardOptions(signal)));
   }
 
-  txn(req: TxnRequest, signal: AbortSignal, ctx?: CallContext): Promise<TxnResponse> {
+  txn(req: TxnRequest, signal?: AbortSignal, ctx?: CallContext): Promise<TxnResponse> {
     return this.write(signal, ctx, () => txnCommand(req, Date.now()), pick("txn"), (c) => c.txn(req, forwardOptions(signal)));
   }
 
@@ -84,13 +84,13 @@ export class NodeKvApi implements KvApi {
     return this.watches.watch(req, signal);
   }
 
-  private async readBarrier(consistency: Consistency, signal: AbortSignal): Promise<void> {
+  private async readBarrier(consistency: Consistency, signal: AbortSignal | undefined): Promise<void> {
     if (consistency === Consistency.SERIALIZABLE) return;
     await this.node.linearizableBarrier(signal);
   }
 
   private write<T extends { header?: ResponseHeader }>(
-    signal: AbortSignal,
+    signal: AbortSignal | undefined,
     ctx: CallContext | undefined,
     build: () => Command,
     extract: (r: ApplyResult) => T,
@@ -101,7 +101,7 @@ export class NodeKvApi implements KvApi {
       signal,
       ctx?.forwarded ?? false,
       async () => {
-        const res = extract(await this.node.propose(encodeCommand(build()), signal));
+        const res = extract(await this.node.propose(this.node.kv.encodeProposal(build()), signal));
         res.header = this.header(res.header?.revision);
         return res;
       },

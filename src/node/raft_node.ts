@@ -17,6 +17,9 @@ export interface PeerLink {
 
 export type Logger = (line: string) => void;
 
+/** The most entries applied in one state machine batch. */
+const MAX_APPLY_BATCH = 1024;
+
 /**
  * The node runtime around the Raft core: the only place that owns time, disk and network for
  * consensus. It ticks the core, persists each Ready (one fsync per batch: proposals that arrive
@@ -30,8 +33,14 @@ export class RaftNode {
   private running = false;
   private rerun = false;
   private stopped = false;
-  /** Applies run in order, overlapping with the next Ready's disk write. */
+  /**
+   * Applies run in order, overlapping with the next Ready's disk write. Entries committed while an
+   * apply is in progress wait in `pendingApply` and go to the state machine together, as one
+   * LevelDB batch (up to MAX_APPLY_BATCH entries): when applying falls behind, batches grow.
+   */
   private applyChain: Promise<void> = Promise.resolve();
+  private applying = false;
+  private pendingApply: Entry[] = [];
   private readonly proposals = new ProposalWaiters<ApplyResult>();
   private readonly appliedWaiters: AppliedWaiters;
   private readonly readWaiters: ReadIndexWaiters;
@@ -226,15 +235,20 @@ export class RaftNode {
         while (this.raft.hasReady()) await this.handleReady(this.raft.ready());
       } while (this.rerun);
     } catch (err) {
-      // A failed fsync or apply leaves the node unable to keep its promises: stop serving.
-      this.lastError = err as Error;
-      this.log(`fatal: ${(err as Error).stack ?? err}`);
-      this.stopped = true;
-      if (this.ticker) clearInterval(this.ticker);
-      this.proposals.failAll(new ConnectError(`node failed: ${(err as Error).message}`, Code.Internal));
+      this.fail(err as Error);
     } finally {
       this.running = false;
     }
+  }
+
+  /** A failed fsync or apply leaves the node unable to keep its promises: stop serving. */
+  private fail(err: Error): void {
+    if (this.lastError) return;
+    this.lastError = err;
+    this.log(`fatal: ${err.stack ?? err}`);
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    this.proposals.failAll(new ConnectError(`node failed: ${err.message}`, Code.Internal));
   }
 
   private async handleReady(rd: Ready): Promise<void> {
@@ -247,10 +261,7 @@ export class RaftNode {
     this.learnAddresses(rd.entries);
     this.send(rd.sendAfterPersist);
     this.raft.advance(rd);
-    if (rd.committedEntries.length > 0) {
-      const entries = rd.committedEntries;
-      this.applyChain = this.applyChain.then(() => this.apply(entries));
-    }
+    if (rd.committedEntries.length > 0) this.enqueueApply(rd.committedEntries);
     for (const r of rd.readStates) this.readWaiters.resolve(r.ctx, r.index);
     for (const f of rd.readFailures) {
       this.readWaiters.reject(f.ctx, new ConnectError(`read not served: ${f.reason}; retry`, Code.Unavailable));
@@ -267,6 +278,26 @@ export class RaftNode {
     if (!rd.hardState) return false;
     const stored = this.storage.hardState();
     return rd.hardState.term !== stored.term || rd.hardState.vote !== stored.vote;
+  }
+
+  private enqueueApply(entries: Entry[]): void {
+    if (this.lastError) return;
+    for (const e of entries) this.pendingApply.push(e);
+    if (this.applying) return;
+    this.applying = true;
+    this.applyChain = this.drainApplies()
+      .catch((err) => this.fail(err as Error))
+      .finally(() => {
+        this.applying = false;
+      });
+  }
+
+  private async drainApplies(): Promise<void> {
+    while (this.pendingApply.length > 0) {
+      const entries = this.pendingApply.length <= MAX_APPLY_BATCH ? this.pendingApply : this.pendingApply.slice(0, MAX_APPLY_BATCH);
+      this.pendingApply = entries === this.pendingApply ? [] : this.pendingApply.slice(MAX_APPLY_BATCH);
+      await this.apply(entries);
+    }
   }
 
   private async apply(entries: Entry[]): Promise<void> {

@@ -63,7 +63,7 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<Runnin
   let clusterId = existsSync(clusterIdFile) ? BigInt((await readFile(clusterIdFile, "utf8")).trim() || "0") : 0n;
 
   const node = new RaftNode(config, storage, kv, log);
-  const forwarder = new LeaderForwarder(kv);
+  const forwarder = new LeaderForwarder(kv, config.requestTimeoutMs);
   const header = responseHeader(node, () => clusterId);
   const watches = new WatchHub(kv, header, (l) => node.onSoftState(l), () => node.currentSoftState().leader !== null);
   const kvApi = new NodeKvApi(node, forwarder, watches, header);

@@ -1,9 +1,11 @@
 // A lean path for the hot unary KV calls (Get, Range, Put, Delete, Txn) over gRPC on HTTP/2.
 // connect-node spends most of a small call's CPU in its generic machinery (async iterables,
-// envelopes, interceptors, header objects); this path reads the one framed message, decodes it,
-// runs the same validation and the same KvApi call, and writes the framed answer with trailers.
-// Everything else (other protocols, streaming, compression, the Cluster service) still goes
-// through connect-node, and the tests run the same RPCs through both.
+// envelopes, interceptors, header objects), and node:http2's compatibility layer (the
+// request/response objects connect-node needs) costs as much again; this path takes the raw
+// HTTP/2 stream, reads the one framed message, decodes it, runs the same validation and the same
+// KvApi call, and writes the framed answer with trailers. Everything else (other protocols,
+// streaming, compression, the Cluster service) still goes through the compatibility layer and
+// connect-node, and the tests run the same RPCs through both.
 import type * as http2 from "node:http2";
 import { fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -27,7 +29,7 @@ import { validateDelete, validateGet, validatePut, validateRange, validateTxn } 
 interface Route<I extends DescMessage, O extends DescMessage> {
   input: I;
   output: O;
-  run(req: MessageShape<I>, signal: AbortSignal, ctx: CallContext): Promise<MessageShape<O>>;
+  run(req: MessageShape<I>, ctx: CallContext): Promise<MessageShape<O>>;
 }
 
 function route<I extends DescMessage, O extends DescMessage>(r: Route<I, O>): Route<DescMessage, DescMessage> {
@@ -36,95 +38,116 @@ function route<I extends DescMessage, O extends DescMessage>(r: Route<I, O>): Ro
 
 const GRPC_CONTENT_TYPES = new Set(["application/grpc", "application/grpc+proto"]);
 
-export type FastUnaryHandler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => boolean;
+type StreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ...rest: unknown[]) => void;
 
-/** Returns a handler that serves a request and returns true, or returns false to pass it on. */
-export function createFastUnary(kv: KvApi, limits: Limits): FastUnaryHandler {
+/**
+ * Puts the lean path in front of `server`'s own stream handler (the one that builds the
+ * compatibility request/response and emits "request"): the hot calls are served from the raw
+ * stream, every other stream is handed to the original handler untouched.
+ */
+export function installFastUnary(server: http2.Http2Server, kv: KvApi, limits: Limits): void {
   const routes = new Map<string, Route<DescMessage, DescMessage>>([
-    ["/rbkv.v1.KV/Get", route({ input: GetRequestSchema, output: GetResponseSchema, run: (r, s) => (validateGet(r, limits), kv.get(r, s)) })],
-    ["/rbkv.v1.KV/Range", route({ input: RangeRequestSchema, output: RangeResponseSchema, run: (r, s) => (validateRange(r, limits), kv.range(r, s)) })],
-    ["/rbkv.v1.KV/Put", route({ input: PutRequestSchema, output: PutResponseSchema, run: (r, s, c) => (validatePut(r, limits), kv.put(r, s, c)) })],
-    ["/rbkv.v1.KV/Delete", route({ input: DeleteRequestSchema, output: DeleteResponseSchema, run: (r, s, c) => (validateDelete(r, limits), kv.delete(r, s, c)) })],
-    ["/rbkv.v1.KV/Txn", route({ input: TxnRequestSchema, output: TxnResponseSchema, run: (r, s, c) => (validateTxn(r, limits), kv.txn(r, s, c)) })],
+    ["/rbkv.v1.KV/Get", route({ input: GetRequestSchema, output: GetResponseSchema, run: (r, c) => (validateGet(r, limits), kv.get(r, undefined)) })],
+    ["/rbkv.v1.KV/Range", route({ input: RangeRequestSchema, output: RangeResponseSchema, run: (r, c) => (validateRange(r, limits), kv.range(r, undefined)) })],
+    ["/rbkv.v1.KV/Put", route({ input: PutRequestSchema, output: PutResponseSchema, run: (r, c) => (validatePut(r, limits), kv.put(r, undefined, c)) })],
+    ["/rbkv.v1.KV/Delete", route({ input: DeleteRequestSchema, output: DeleteResponseSchema, run: (r, c) => (validateDelete(r, limits), kv.delete(r, undefined, c)) })],
+    ["/rbkv.v1.KV/Txn", route({ input: TxnRequestSchema, output: TxnResponseSchema, run: (r, c) => (validateTxn(r, limits), kv.txn(r, undefined, c)) })],
   ]);
-  return (req, res) => {
-    if (req.method !== "POST") return false;
-    const r = routes.get(req.url);
-    if (!r) return false;
-    const contentType = req.headers["content-type"];
-    if (!contentType || !GRPC_CONTENT_TYPES.has(contentType)) return false;
-    const encoding = req.headers["grpc-encoding"];
-    if (encoding && encoding !== "identity") return false;
-    void serve(r, req, res, limits);
-    return true;
-  };
-}
-
-async function serve(r: Route<DescMessage, DescMessage>, req: http2.Http2ServerRequest, res: http2.Http2ServerResponse, limits: Limits): Promise<void> {
-  const abort = new AbortController();
-  const onClose = () => abort.abort();
-  req.once("close", onClose);
-  try {
-    const body = await readBody(req, limits.maxRequestBytes + 5);
-    const message = unframe(body);
-    let input;
-    try {
-      input = fromBinary(r.input, message);
-    } catch (err) {
-      throw new ConnectError(`cannot decode the request: ${(err as Error).message}`, Code.InvalidArgument);
+  const original = server.listeners("stream") as StreamListener[];
+  if (original.length !== 1) throw new Error(`expected one HTTP/2 stream handler, found ${original.length}`);
+  const fallback = original[0];
+  server.removeListener("stream", fallback);
+  server.on("stream", function (this: http2.Http2Server, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ...rest: unknown[]) {
+    const r = headers[":method"] === "POST" ? routes.get(headers[":path"] ?? "") : undefined;
+    const contentType = headers["content-type"];
+    const encoding = headers["grpc-encoding"];
+    if (!r || !contentType || !GRPC_CONTENT_TYPES.has(contentType) || (encoding && encoding !== "identity")) {
+      fallback.call(this, stream, headers, ...rest);
+      return;
     }
-    const forwarded = req.headers[FORWARDED_HEADER] === "1";
-    const output = await r.run(input, abort.signal, { forwarded });
-    if (abort.signal.aborted) return;
-    respond(res, frame(toBinary(r.output, output)), 0, "");
-  } catch (err) {
-    if (abort.signal.aborted && res.stream.destroyed) return;
-    const e = ConnectError.from(err);
-    respond(res, null, e.code, e.rawMessage);
-  } finally {
-    req.off("close", onClose);
-  }
+    serve(r, stream, headers[FORWARDED_HEADER] === "1", limits);
+  });
 }
 
-function readBody(req: http2.Http2ServerRequest, maxBytes: number): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        reject(new ConnectError(`request is over ${size - 5} bytes; the limit is ${maxBytes - 5} (--max-request-bytes)`, Code.InvalidArgument));
-        req.removeAllListeners("data");
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.once("end", () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    req.once("error", reject);
+/**
+ * Serves one call. A client that goes away mid-call is not chased: the KV call finishes (a write
+ * is in the log by then anyway) and its answer is dropped, so no abort machinery is set up per
+ * call.
+ */
+function serve(r: Route<DescMessage, DescMessage>, stream: http2.ServerHttp2Stream, forwarded: boolean, limits: Limits): void {
+  const maxBytes = limits.maxRequestBytes + 5;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let refused = false;
+  stream.on("error", () => {
+    // A reset stream: nothing to answer.
   });
+  stream.on("data", (chunk: Buffer) => {
+    if (refused) return;
+    size += chunk.length;
+    if (size > maxBytes) {
+      refused = true;
+      fail(stream, new ConnectError(`request is over ${size - 5} bytes; the limit is ${maxBytes - 5} (--max-request-bytes)`, Code.InvalidArgument));
+      return;
+    }
+    chunks.push(chunk);
+  });
+  stream.on("end", () => {
+    if (refused) return;
+    run(r, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), forwarded).then(
+      (data) => respond(stream, data),
+      (err) => fail(stream, err),
+    );
+  });
+}
+
+async function run(r: Route<DescMessage, DescMessage>, body: Uint8Array, forwarded: boolean): Promise<Uint8Array> {
+  const message = unframe(body);
+  let input;
+  try {
+    input = fromBinary(r.input, message);
+  } catch (err) {
+    throw new ConnectError(`cannot decode the request: ${(err as Error).message}`, Code.InvalidArgument);
+  }
+  const output = await r.run(input, { forwarded });
+  return frame(toBinary(r.output, output));
 }
 
 function unframe(body: Uint8Array): Uint8Array {
   if (body.length < 5) throw new ConnectError("the request is not a gRPC message (shorter than its 5-byte prefix)", Code.InvalidArgument);
   if (body[0] !== 0) throw new ConnectError("compressed gRPC messages are not accepted on this path", Code.Unimplemented);
-  const length = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(1);
+  const length = ((body[1] << 24) | (body[2] << 16) | (body[3] << 8) | body[4]) >>> 0;
   if (length !== body.length - 5) throw new ConnectError(`the gRPC message prefix says ${length} bytes but ${body.length - 5} arrived`, Code.InvalidArgument);
   return body.subarray(5);
 }
 
 function frame(message: Uint8Array): Uint8Array {
   const out = new Uint8Array(5 + message.length);
-  new DataView(out.buffer).setUint32(1, message.length);
+  const n = message.length;
+  out[1] = n >>> 24;
+  out[2] = (n >>> 16) & 0xff;
+  out[3] = (n >>> 8) & 0xff;
+  out[4] = n & 0xff;
   out.set(message, 5);
   return out;
 }
 
-function respond(res: http2.Http2ServerResponse, data: Uint8Array | null, code: Code | 0, message: string): void {
-  if (res.stream.destroyed || res.writableEnded) return;
-  const trailers: Record<string, string> = { "grpc-status": String(code) };
-  if (code !== 0 && message) trailers["grpc-message"] = encodeGrpcMessage(message);
-  if (!res.headersSent) res.writeHead(200, { "content-type": "application/grpc" });
-  res.addTrailers(trailers);
-  if (data) res.end(data);
-  else res.end();
+function gone(stream: http2.ServerHttp2Stream): boolean {
+  return stream.destroyed || stream.closed || stream.headersSent;
+}
+
+function respond(stream: http2.ServerHttp2Stream, data: Uint8Array): void {
+  if (gone(stream)) return;
+  stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+  stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+  stream.end(data);
+}
+
+/** A trailers-only response: the status in the one HEADERS frame. */
+function fail(stream: http2.ServerHttp2Stream, err: unknown): void {
+  if (gone(stream)) return;
+  const e = ConnectError.from(err);
+  const headers: http2.OutgoingHttpHeaders = { ":status": 200, "content-type": "application/grpc", "grpc-status": String(e.code) };
+  if (e.rawMessage) headers["grpc-message"] = encodeGrpcMessage(e.rawMessage);
+  stream.respond(headers, { endStream: true });
 }

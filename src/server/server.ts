@@ -6,7 +6,7 @@ import { ConnectError, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { ClusterApi, KvApi, Limits, NodeIdentity } from "../node/api";
 import { applyCors, type AllowedOrigins } from "./cors";
-import { createFastUnary } from "./fast_unary";
+import { installFastUnary } from "./fast_unary";
 import type { HealthStatus } from "./health_service";
 import { parseListenAddr } from "./listen_addr";
 import { consoleLogger, type ServerLogger } from "./logger";
@@ -89,14 +89,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (applyCors(req, res, corsOrigins)) return;
     rpc(req, res);
   };
-  const fastUnary = createFastUnary(opts.kv, opts.limits);
-  const handleH2 = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): void => {
-    if (fastUnary(req, res)) return;
-    handle(req, res);
-  };
-
   const http1 = http.createServer(handle);
-  const h2 = http2.createServer(handleH2);
+  const h2 = http2.createServer(handle);
+  installFastUnary(h2, opts.kv, opts.limits);
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (s) => {
     sessions.add(s);
