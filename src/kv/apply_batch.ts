@@ -1,4 +1,4 @@
-import type { Event } from "../gen/rbkv/v1/kv_pb";
+import type { Change } from "./change";
 import { compareBytes, mapKey, u64Bytes } from "./bytes";
 import type { BatchOp, Db } from "./db";
 import { encodeHistoryRecord } from "./history_codec";
@@ -16,12 +16,12 @@ import { encodeStoredKv, type StoredKv } from "./record";
  */
 export class ApplyBatch implements KvSource {
   readonly ops: BatchOp[] = [];
-  /** Every event of the batch in revision order, for live watchers. */
-  readonly events: Event[] = [];
+  /** Every change of the batch in revision order, for live watchers. */
+  readonly changes: Change[] = [];
   private readonly overlay = new Map<string, { key: Uint8Array; kv: StoredKv | null; mapKey: string }>();
   private readonly committed: DbSource;
   private commandRevision = 0;
-  private commandEvents: Event[] = [];
+  private commandChanges: Change[] = [];
 
   constructor(
     db: Db,
@@ -65,7 +65,7 @@ export class ApplyBatch implements KvSource {
 
   beginCommand(): void {
     this.commandRevision = 0;
-    this.commandEvents = [];
+    this.commandChanges = [];
   }
 
   /** The revision of the current command's changes, allocated on first use. */
@@ -93,16 +93,16 @@ export class ApplyBatch implements KvSource {
     this.overlay.set(k, { key, kv: null, mapKey: k });
   }
 
-  emit(event: Event): void {
-    this.commandEvents.push(event);
+  emit(change: Change): void {
+    this.commandChanges.push(change);
   }
 
-  /** Writes the command's events as the history record of its revision. */
+  /** Writes the command's changes as the history record of its revision. */
   endCommand(): void {
-    if (this.commandEvents.length === 0) return;
-    const record = encodeHistoryRecord(this.commandEvents);
+    if (this.commandChanges.length === 0) return;
+    const record = encodeHistoryRecord(this.commandChanges);
     this.ops.push({ type: "put", key: historyKey(this.commandRevision), value: record });
-    this.events.push(...this.commandEvents);
-    this.commandEvents = [];
+    for (const c of this.commandChanges) this.changes.push(c);
+    this.commandChanges = [];
   }
 }

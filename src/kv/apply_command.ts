@@ -15,7 +15,6 @@ import {
 } from "../gen/rbkv/v1/kv_pb";
 import type { ApplyBatch } from "./apply_batch";
 import { compareHolds } from "./compare";
-import { putEvent, removeEvent } from "./events";
 import { isSingleKey } from "./range";
 import { readGet, readRange } from "./read";
 import { isExpired, type StoredKv, toKeyValue } from "./record";
@@ -55,7 +54,7 @@ function applyPut(b: ApplyBatch, put: PutCommand, nowMs: number): PutResponse {
   const revision = b.writeRevision();
   // Writing over a key that has expired but whose Expire command is still to come: its old life
   // ends here, at this revision, and a new one begins.
-  if (prev && !live) b.emit(removeEvent(EventType.EXPIRE, put.key, revision, prev));
+  if (prev && !live) b.emit({ type: EventType.EXPIRE, key: put.key, revision, prev });
   const next: StoredKv = {
     value: put.value,
     createRevision: live ? live.createRevision : revision,
@@ -64,7 +63,7 @@ function applyPut(b: ApplyBatch, put: PutCommand, nowMs: number): PutResponse {
     expiresAtMs: Number(put.expiresAtMs),
   };
   b.setKv(put.key, next, prev);
-  b.emit(putEvent(put.key, next, live));
+  b.emit({ type: EventType.PUT, key: put.key, kv: next, prev: live });
   return create(PutResponseSchema, {
     header: { revision: BigInt(revision) },
     prevKv: put.prevKv && live ? toKeyValue(put.key, live) : undefined,
@@ -86,7 +85,7 @@ async function applyDelete(b: ApplyBatch, req: DeleteRequest, nowMs: number): Pr
     if (isExpired(prev, nowMs)) continue;
     const revision = b.writeRevision();
     b.deleteKv(key, prev);
-    b.emit(removeEvent(EventType.DELETE, key, revision, prev));
+    b.emit({ type: EventType.DELETE, key, revision, prev });
     if (req.prevKv) prevKvs.push(toKeyValue(key, prev));
     deleted++;
   }
@@ -136,7 +135,7 @@ function applyExpire(b: ApplyBatch, cmd: ExpireCommand): { deleted: number; revi
     if (!prev || prev.expiresAtMs === 0 || prev.modRevision !== Number(k.modRevision)) continue;
     const revision = b.writeRevision();
     b.deleteKv(k.key, prev);
-    b.emit(removeEvent(EventType.EXPIRE, k.key, revision, prev));
+    b.emit({ type: EventType.EXPIRE, key: k.key, revision, prev });
     deleted++;
   }
   return { deleted, revision: b.revision };

@@ -1,16 +1,17 @@
-// The history record of one revision (a WatchResponse holding its events), encoded by hand: it is
-// written on every applied write, on every member, and protobuf-es's generic encoder costs more
-// than the rest of the apply. Sizes are computed first so the record is written into one buffer
-// of the exact size. The bytes are exactly what toBinary(WatchResponseSchema, ...) produces
-// (tested), so records are still read back with fromBinary.
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import type { Event, KeyValue } from "../gen/rbkv/v1/kv_pb";
+// The history record of one revision (a WatchResponse holding its events), encoded by hand
+// straight from the apply path's compact changes: it is written on every applied write, on every
+// member, and building protobuf Events to hand to protobuf-es's generic encoder costs more than
+// the rest of the apply. Sizes are computed first so the record is written into one buffer of the
+// exact size. The bytes are exactly what toBinary(WatchResponseSchema, {events: changes.map(toEvent)})
+// produces (tested), so records are still read back with fromBinary.
+import { EventType } from "../gen/rbkv/v1/kv_pb";
+import type { Change } from "./change";
+import type { StoredKv } from "./record";
 
 const TWO_32 = 2 ** 32;
 
 /** Bytes of a varint; revisions, versions and times are below 2^53 so plain numbers suffice. */
 function varintSize(n: number): number {
-  if (n < 0) return 10;
   let size = 1;
   while (n >= 0x80) {
     n = Math.floor(n / 128);
@@ -23,29 +24,41 @@ function lengthDelimitedSize(fieldTagSize: number, length: number): number {
   return fieldTagSize + varintSize(length) + length;
 }
 
-function timestampSize(ts: Timestamp): number {
-  let size = 0;
-  if (ts.seconds !== 0n) size += 1 + varintSize(Number(ts.seconds));
-  if (ts.nanos !== 0) size += 1 + varintSize(ts.nanos);
-  return size;
+/** google.protobuf.Timestamp of a time in ms, as timestampFromMs builds it. */
+function expirySeconds(ms: number): number {
+  return Math.floor(ms / 1000);
 }
 
-function keyValueSize(kv: KeyValue): number {
-  let size = 0;
-  if (kv.key.length > 0) size += lengthDelimitedSize(1, kv.key.length);
+function expiryNanos(ms: number): number {
+  return (ms - expirySeconds(ms) * 1000) * 1_000_000;
+}
+
+function timestampSize(ms: number): number {
+  const seconds = expirySeconds(ms);
+  const nanos = expiryNanos(ms);
+  return (seconds !== 0 ? 1 + varintSize(seconds) : 0) + (nanos !== 0 ? 1 + varintSize(nanos) : 0);
+}
+
+/** KeyValue of a live key (every field), or of a removed one (key and the removing revision). */
+function keyValueSize(key: Uint8Array, kv: StoredKv | null, removedAt: number): number {
+  let size = key.length > 0 ? lengthDelimitedSize(1, key.length) : 0;
+  if (kv === null) return size + (removedAt !== 0 ? 1 + varintSize(removedAt) : 0);
   if (kv.value.length > 0) size += lengthDelimitedSize(1, kv.value.length);
-  if (kv.createRevision !== 0n) size += 1 + varintSize(Number(kv.createRevision));
-  if (kv.modRevision !== 0n) size += 1 + varintSize(Number(kv.modRevision));
-  if (kv.version !== 0n) size += 1 + varintSize(Number(kv.version));
-  if (kv.expiresAt) size += lengthDelimitedSize(1, timestampSize(kv.expiresAt));
+  if (kv.createRevision !== 0) size += 1 + varintSize(kv.createRevision);
+  if (kv.modRevision !== 0) size += 1 + varintSize(kv.modRevision);
+  if (kv.version !== 0) size += 1 + varintSize(kv.version);
+  if (kv.expiresAtMs !== 0) size += lengthDelimitedSize(1, timestampSize(kv.expiresAtMs));
   return size;
 }
 
-function eventSize(e: Event): number {
-  let size = 0;
-  if (e.type !== 0) size += 1 + varintSize(e.type);
-  if (e.kv) size += lengthDelimitedSize(1, keyValueSize(e.kv));
-  if (e.prevKv) size += lengthDelimitedSize(1, keyValueSize(e.prevKv));
+function changeKvSize(c: Change): number {
+  return c.type === EventType.PUT ? keyValueSize(c.key, c.kv, 0) : keyValueSize(c.key, null, c.revision);
+}
+
+function changeSize(c: Change, kvSize: number): number {
+  let size = 1 + varintSize(c.type);
+  size += lengthDelimitedSize(1, kvSize);
+  if (c.prev) size += lengthDelimitedSize(1, keyValueSize(c.key, c.prev, 0));
   return size;
 }
 
@@ -54,16 +67,6 @@ class Writer {
   constructor(readonly buf: Uint8Array) {}
 
   varint(n: number): void {
-    if (n < 0) {
-      // Negative int64/int32: two's complement over 64 bits, ten bytes.
-      let v = BigInt.asUintN(64, BigInt(n));
-      for (let i = 0; i < 9; i++) {
-        this.buf[this.pos++] = Number(v & 0x7fn) | 0x80;
-        v >>= 7n;
-      }
-      this.buf[this.pos++] = Number(v);
-      return;
-    }
     while (n >= 0x80) {
       this.buf[this.pos++] = (n % 128) | 0x80;
       n = n >= TWO_32 ? Math.floor(n / 128) : n >>> 7;
@@ -86,44 +89,45 @@ class Writer {
     this.tag(field, 0);
     this.varint(n);
   }
-}
 
-function writeKeyValue(w: Writer, kv: KeyValue): void {
-  if (kv.key.length > 0) w.bytes(1, kv.key);
-  if (kv.value.length > 0) w.bytes(2, kv.value);
-  if (kv.createRevision !== 0n) w.uint(3, Number(kv.createRevision));
-  if (kv.modRevision !== 0n) w.uint(4, Number(kv.modRevision));
-  if (kv.version !== 0n) w.uint(5, Number(kv.version));
-  const ts = kv.expiresAt;
-  if (ts) {
-    w.tag(6, 2);
-    w.varint(timestampSize(ts));
-    if (ts.seconds !== 0n) w.uint(1, Number(ts.seconds));
-    if (ts.nanos !== 0) w.uint(2, ts.nanos);
+  keyValue(field: number, size: number, key: Uint8Array, kv: StoredKv | null, removedAt: number): void {
+    this.tag(field, 2);
+    this.varint(size);
+    if (key.length > 0) this.bytes(1, key);
+    if (kv === null) {
+      if (removedAt !== 0) this.uint(4, removedAt);
+      return;
+    }
+    if (kv.value.length > 0) this.bytes(2, kv.value);
+    if (kv.createRevision !== 0) this.uint(3, kv.createRevision);
+    if (kv.modRevision !== 0) this.uint(4, kv.modRevision);
+    if (kv.version !== 0) this.uint(5, kv.version);
+    if (kv.expiresAtMs !== 0) {
+      this.tag(6, 2);
+      this.varint(timestampSize(kv.expiresAtMs));
+      const seconds = expirySeconds(kv.expiresAtMs);
+      const nanos = expiryNanos(kv.expiresAtMs);
+      if (seconds !== 0) this.uint(1, seconds);
+      if (nanos !== 0) this.uint(2, nanos);
+    }
   }
 }
 
-/** Encodes WatchResponse{events} (no header, no compact revision). */
-export function encodeHistoryRecord(events: readonly Event[]): Uint8Array {
-  const sizes = events.map(eventSize);
+/** Encodes WatchResponse{events} (no header, no compact revision) for the changes of one revision. */
+export function encodeHistoryRecord(changes: readonly Change[]): Uint8Array {
+  const kvSizes = changes.map(changeKvSize);
+  const sizes = changes.map((c, i) => changeSize(c, kvSizes[i]));
   let total = 0;
   for (const s of sizes) total += lengthDelimitedSize(1, s);
   const w = new Writer(new Uint8Array(total));
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i];
+  for (let i = 0; i < changes.length; i++) {
+    const c = changes[i];
     w.tag(2, 2);
     w.varint(sizes[i]);
-    if (e.type !== 0) w.uint(1, e.type);
-    if (e.kv) {
-      w.tag(2, 2);
-      w.varint(keyValueSize(e.kv));
-      writeKeyValue(w, e.kv);
-    }
-    if (e.prevKv) {
-      w.tag(3, 2);
-      w.varint(keyValueSize(e.prevKv));
-      writeKeyValue(w, e.prevKv);
-    }
+    w.uint(1, c.type);
+    if (c.type === EventType.PUT) w.keyValue(2, kvSizes[i], c.key, c.kv, 0);
+    else w.keyValue(2, kvSizes[i], c.key, null, c.revision);
+    if (c.prev) w.keyValue(3, keyValueSize(c.key, c.prev, 0), c.key, c.prev, 0);
   }
   if (w.pos !== total) throw new Error(`history record size mismatch: wrote ${w.pos}, expected ${total}`);
   return w.buf;

@@ -6,6 +6,7 @@ import { type Entry, EntryType } from "../raft/types";
 import { ApplyBatch } from "./apply_batch";
 import { applyCommand, type CommandResult } from "./apply_command";
 import { concatBytes, readU64, u64Bytes, viewOf } from "./bytes";
+import { type Change, toEvent } from "./change";
 import { decodeCommand, encodeCommand } from "./commands";
 import { type Db, openDb } from "./db";
 import { type ExpiredKey, readExpiredKeys } from "./expiry";
@@ -45,8 +46,11 @@ export type ApplyResult = ApplyOutcome & { index: number };
 
 /** What a listener hears after each applied batch. */
 export interface AppliedBatch {
-  /** Events in revision order (an event's revision is event.kv.modRevision). */
-  events: Event[];
+  /**
+   * Events in revision order (an event's revision is event.kv.modRevision). Built on first read
+   * (and shared by every listener that reads it): with no watchers, none are built.
+   */
+  readonly events: Event[];
   revision: number;
   appliedIndex: number;
   /**
@@ -284,7 +288,7 @@ export class KvStore {
     this.rev = batch.revision;
     this.membership = membership;
     this.historyFirst = historyFirst;
-    this.notify({ events: batch.events, revision: batch.revision, appliedIndex: applied });
+    if (this.listeners.size > 0) this.notify(lazyEvents(batch.changes, batch.revision, applied));
     return results;
   }
 
@@ -316,6 +320,18 @@ export class KvStore {
       }
     }
   }
+}
+
+function lazyEvents(changes: readonly Change[], revision: number, appliedIndex: number): AppliedBatch {
+  let events: Event[] | null = null;
+  return {
+    revision,
+    appliedIndex,
+    get events() {
+      events ??= changes.map(toEvent);
+      return events;
+    },
+  };
 }
 
 function replacedDir(dir: string): string {

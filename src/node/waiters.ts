@@ -13,21 +13,84 @@ function deferred<T>(): { promise: Promise<T>; handle: Deferred<T> } {
   return { promise, handle };
 }
 
-/** Rejects `promise`'s waiter when the signal aborts or the timeout passes. */
-function bound<T>(promise: Promise<T>, handle: Deferred<T>, signal: AbortSignal | undefined, timeoutMs: number, what: string, onGiveUp: () => void): Promise<T> {
-  const timer = setTimeout(() => {
-    onGiveUp();
-    handle.reject(new ConnectError(`${what} did not finish within ${timeoutMs} ms; its outcome is unknown, check before retrying`, Code.DeadlineExceeded));
-  }, timeoutMs);
+/**
+ * Deadlines of all waiters, checked by one timer every SWEEP_MS rather than one timer per waiter
+ * (a timer per write was a measurable part of the write path). A waiter may so give up up to
+ * SWEEP_MS late.
+ */
+const SWEEP_MS = 50;
+
+interface Deadline {
+  at: number;
+  expire(): void;
+}
+
+class Deadlines {
+  private items = new Set<Deadline>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  add(d: Deadline): void {
+    this.items.add(d);
+    if (this.timer === null) {
+      this.timer = setInterval(() => this.sweep(), SWEEP_MS);
+      this.timer.unref?.();
+    }
+  }
+
+  remove(d: Deadline): void {
+    this.items.delete(d);
+    if (this.items.size === 0 && this.timer !== null) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const d of this.items) {
+      if (d.at > now) continue;
+      this.remove(d);
+      d.expire();
+    }
+  }
+}
+
+const deadlines = new Deadlines();
+
+/**
+ * A handle that settles `handle` and also gives up (calling onGiveUp, then rejecting) when the
+ * signal aborts or the timeout passes; settling it clears both.
+ */
+function bound<T>(handle: Deferred<T>, signal: AbortSignal | undefined, timeoutMs: number, what: string, onGiveUp: () => void): Deferred<T> {
+  const clear = () => {
+    deadlines.remove(deadline);
+    signal?.removeEventListener("abort", onAbort);
+  };
+  const deadline: Deadline = {
+    at: Date.now() + timeoutMs,
+    expire: () => {
+      signal?.removeEventListener("abort", onAbort);
+      onGiveUp();
+      handle.reject(new ConnectError(`${what} did not finish within ${timeoutMs} ms; its outcome is unknown, check before retrying`, Code.DeadlineExceeded));
+    },
+  };
   const onAbort = () => {
+    clear();
     onGiveUp();
     handle.reject(new ConnectError(`${what} cancelled by the client`, Code.Canceled));
   };
+  deadlines.add(deadline);
   signal?.addEventListener("abort", onAbort, { once: true });
-  return promise.finally(() => {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
-  });
+  return {
+    resolve: (value) => {
+      clear();
+      handle.resolve(value);
+    },
+    reject: (err) => {
+      clear();
+      handle.reject(err);
+    },
+  };
 }
 
 /**
@@ -39,8 +102,8 @@ export class ProposalWaiters<R> {
 
   wait(index: number, term: number, signal: AbortSignal | undefined, timeoutMs: number): Promise<R> {
     const { promise, handle } = deferred<R>();
-    this.waiting.set(index, { term, handle });
-    return bound(promise, handle, signal, timeoutMs, "the write", () => this.waiting.delete(index));
+    this.waiting.set(index, { term, handle: bound(handle, signal, timeoutMs, "the write", () => this.waiting.delete(index)) });
+    return promise;
   }
 
   applied(index: number, term: number, result: R): void {
@@ -78,11 +141,14 @@ export class AppliedWaiters {
   wait(index: number, signal: AbortSignal | undefined, timeoutMs: number): Promise<void> {
     if (index <= this.applied) return Promise.resolve();
     const { promise, handle } = deferred<void>();
-    const entry = { index, handle };
+    const entry = {
+      index,
+      handle: bound(handle, signal, timeoutMs, "the read", () => {
+        this.waiting = this.waiting.filter((w) => w !== entry);
+      }),
+    };
     this.waiting.push(entry);
-    return bound(promise, handle, signal, timeoutMs, "the read", () => {
-      this.waiting = this.waiting.filter((w) => w !== entry);
-    });
+    return promise;
   }
 
   advance(applied: number): void {
@@ -111,8 +177,8 @@ export class ReadIndexWaiters {
   register(signal: AbortSignal | undefined, timeoutMs: number): { ctx: string; index: Promise<number> } {
     const ctx = `${this.prefix}:${++this.seq}`;
     const { promise, handle } = deferred<number>();
-    this.waiting.set(ctx, handle);
-    return { ctx, index: bound(promise, handle, signal, timeoutMs, "the read", () => this.waiting.delete(ctx)) };
+    this.waiting.set(ctx, bound(handle, signal, timeoutMs, "the read", () => this.waiting.delete(ctx)));
+    return { ctx, index: promise };
   }
 
   resolve(ctx: string, index: number): void {
