@@ -27,6 +27,8 @@ export interface NodeConfig {
   limits: Limits;
   /** Restore this backup file into a new single-node cluster before starting. */
   restoreFrom: string | null;
+  /** Resident memory (MiB) above which the node collects garbage (see MemoryGovernor); 0: never. */
+  memorySoftLimitMb: number;
   quiet: boolean;
 }
 
@@ -42,6 +44,7 @@ export const DEFAULT_NODE_CONFIG: Omit<NodeConfig, "id" | "grpcAddr" | "raftAddr
   requestTimeoutMs: 10_000,
   limits: DEFAULT_LIMITS,
   restoreFrom: null,
+  memorySoftLimitMb: 224,
   quiet: false,
 };
 

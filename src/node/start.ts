@@ -15,6 +15,7 @@ import { NodeKvApi, responseHeader } from "./kv_api";
 import { RaftNode, type Logger } from "./raft_node";
 import { WatchHub } from "./watch_hub";
 import { ExpirySweeper } from "./expiry_sweeper";
+import { MemoryGovernor } from "./memory_governor";
 import { joinCluster } from "./join";
 
 export const VERSION = "0.1.0";
@@ -95,6 +96,8 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<Runnin
   });
   const sweeper = new ExpirySweeper(node, log);
   sweeper.start();
+  const governor = new MemoryGovernor({ limitBytes: config.memorySoftLimitMb * (1 << 20), log });
+  governor.start();
 
   const joining = config.joinAddr
     ? joinCluster(config, node, clusterApi, log, (id) => {
@@ -113,6 +116,7 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<Runnin
       stopping ??= (async () => {
         joining?.cancel();
         sweeper.stop();
+        governor.stop();
         await server.close();
         await node.stop();
         await transport.close();

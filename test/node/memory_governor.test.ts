@@ -1,0 +1,52 @@
+import { expect, test } from "bun:test";
+import { MemoryGovernor } from "../../src/node/memory_governor";
+
+function governor(rss: number[], minIntervalMs = 10_000) {
+  let clock = 0;
+  let i = 0;
+  const collected: number[] = [];
+  const g = new MemoryGovernor({
+    limitBytes: 200,
+    minIntervalMs,
+    rss: () => rss[Math.min(i++, rss.length - 1)],
+    collect: () => collected.push(clock),
+    now: () => clock,
+  });
+  return { g, collected, advance: (ms: number) => (clock += ms) };
+}
+
+test("collects only when resident memory is over the limit", () => {
+  const { g, collected } = governor([150, 200]);
+  expect(g.check()).toBe(false);
+  expect(g.check()).toBe(false);
+  expect(collected).toEqual([]);
+});
+
+test("over the limit: collects, then not again until the interval has passed", () => {
+  const { g, collected, advance } = governor([300, 100, 300, 300, 100]);
+  expect(g.check()).toBe(true);
+  advance(5_000);
+  expect(g.check()).toBe(false);
+  advance(5_000);
+  expect(g.check()).toBe(true);
+  expect(collected).toEqual([0, 10_000]);
+  expect(g.collections).toBe(2);
+});
+
+test("a limit of 0 never starts the timer", () => {
+  const g = new MemoryGovernor({ limitBytes: 0, collect: () => {
+    throw new Error("must not collect");
+  } });
+  g.start();
+  g.stop();
+});
+
+test("a real collection hands garbage back: resident memory falls", () => {
+  let garbage: unknown[] | null = Array.from({ length: 300_000 }, (_, i) => ({ i, s: `value-${i}`, b: new Uint8Array(64) }));
+  expect(garbage.length).toBe(300_000);
+  garbage = null;
+  const g = new MemoryGovernor({ limitBytes: 1 });
+  const before = process.memoryUsage.rss();
+  expect(g.check()).toBe(true);
+  expect(process.memoryUsage.rss()).toBeLessThan(before);
+});
