@@ -28,6 +28,27 @@ function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : 0;
 }
 
+/** Samples every node's RSS twice a second; `stop()` returns each node's peak in MiB. */
+function samplePeaks(nodes: LocalNode[]): { stop(): number[] } {
+  const peaks = nodes.map(() => 0);
+  const timer = setInterval(() => {
+    nodes.forEach((n, i) => {
+      if (n.running) peaks[i] = Math.max(peaks[i], rssMiB(n.process?.pid ?? 0));
+    });
+  }, 500);
+  return {
+    stop() {
+      clearInterval(timer);
+      return peaks;
+    },
+  };
+}
+
+function printRss(nodes: LocalNode[], what: string, peaks?: number[]): void {
+  const now = nodes.map((n) => rssMiB(n.process?.pid ?? 0).toFixed(0)).join(", ");
+  console.log(`  RSS ${what} (${nodes.map((n) => n.spec.name).join(", ")}): ${now} MiB${peaks ? `; peak during it: ${peaks.map((p) => p.toFixed(0)).join(", ")} MiB` : ""}`);
+}
+
 async function jsonCall<T>(node: LocalNode, path: string, body: unknown): Promise<T> {
   const res = await fetch(`${node.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   return (await res.json()) as T;
@@ -89,12 +110,16 @@ try {
   const pids = () => cluster.nodes.filter((n) => n.running).map((n) => n.process?.pid ?? 0);
   let leader = await leaderOf(cluster);
   await putRate(leader, pids(), "put throughput, empty store");
+  let sampler = samplePeaks(cluster.nodes);
   const loadSecs = await load(leader);
   console.log(`loaded ${KEYS} keys of ${VALUE_BYTES} B in ${loadSecs.toFixed(1)} s (${Math.round(KEYS / loadSecs)} keys/s)`);
-  for (const n of cluster.nodes) console.log(`  ${n.spec.name} RSS ${rssMiB(n.process?.pid ?? 0).toFixed(0)} MiB`);
+  printRss(cluster.nodes, "right after loading", sampler.stop());
+  await new Promise((r) => setTimeout(r, 5_000));
+  printRss(cluster.nodes, "5 s after loading");
   leader = await leaderOf(cluster);
+  sampler = samplePeaks(cluster.nodes);
   await putRate(leader, pids(), `put throughput at ${((KEYS * VALUE_BYTES) / 2 ** 30).toFixed(2)} GiB`);
-  for (const n of cluster.nodes) console.log(`  ${n.spec.name} RSS ${rssMiB(n.process?.pid ?? 0).toFixed(0)} MiB`);
+  printRss(cluster.nodes, "after the put run", sampler.stop());
   const status = await jsonCall<{ commitIndex: string }>(leader, "/rbkv.v1.Cluster/Status", {});
   const target = Number(status.commitIndex);
   const fourth = await cluster.addNode();

@@ -23,7 +23,7 @@ test("collects only when resident memory is over the limit", () => {
 });
 
 test("over the limit: collects, then not again until the interval has passed", () => {
-  const { g, collected, advance } = governor([300, 100, 300, 300, 100]);
+  const { g, collected, advance } = governor([300, 100, 300, 300, 100, 100]);
   expect(g.check()).toBe(true);
   advance(5_000);
   expect(g.check()).toBe(false);
@@ -31,6 +31,36 @@ test("over the limit: collects, then not again until the interval has passed", (
   expect(g.check()).toBe(true);
   expect(collected).toEqual([0, 10_000]);
   expect(g.collections).toBe(2);
+});
+
+test("collections that free little back off (doubling the interval); one that frees much resets it", () => {
+  let clock = 0;
+  let level = 300;
+  const afterEach = [290, 290, 100, 100];
+  const collected: number[] = [];
+  const g = new MemoryGovernor({
+    limitBytes: 200,
+    minIntervalMs: 1_000,
+    rss: () => level,
+    collect: () => {
+      collected.push(clock);
+      level = afterEach.shift() ?? level;
+    },
+    now: () => clock,
+  });
+  const at = (t: number) => {
+    clock = t;
+    const did = g.check();
+    if (level < 200) level = 300; // the garbage grows back
+    return did;
+  };
+  expect(at(0)).toBe(true); // 300 -> 290: freed little, next in 2 s
+  expect(at(1_000)).toBe(false);
+  expect(at(2_000)).toBe(true); // 290 -> 290: freed little, next in 4 s
+  expect(at(5_000)).toBe(false);
+  expect(at(6_000)).toBe(true); // 290 -> 100: freed much, back to 1 s
+  expect(at(7_000)).toBe(true);
+  expect(collected).toEqual([0, 2_000, 6_000, 7_000]);
 });
 
 test("a limit of 0 never starts the timer", () => {
