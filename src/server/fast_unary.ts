@@ -121,9 +121,11 @@ function unframe(body: Uint8Array): Uint8Array {
   return body.subarray(5);
 }
 
+/** A Buffer, not a plain Uint8Array: the stream would otherwise wrap it in one on every write. */
 function frame(message: Uint8Array): Uint8Array {
-  const out = new Uint8Array(5 + message.length);
+  const out = Buffer.allocUnsafe(5 + message.length);
   const n = message.length;
+  out[0] = 0;
   out[1] = n >>> 24;
   out[2] = (n >>> 16) & 0xff;
   out[3] = (n >>> 8) & 0xff;
