@@ -6,7 +6,8 @@ import { DEFAULT_RAFT_CONFIG, EntryType, Role, type ConfChange, type Entry, type
 import { KvStore, type ApplyResult } from "../kv/store";
 import type { FileLogStorage } from "../storage";
 import { decodeMemberAddress, type NodeConfig } from "./config";
-import { AppliedWaiters, ProposalWaiters, ReadIndexWaiters } from "./waiters";
+import { ReadBatcher } from "./read_batcher";
+import { AppliedWaiters, ProposalWaiters, ReadIndexWaiters, waitBounded } from "./waiters";
 
 /** How this node reaches its peers (src/transport implements it). */
 export interface PeerLink {
@@ -44,6 +45,7 @@ export class RaftNode {
   private readonly proposals = new ProposalWaiters<ApplyResult>();
   private readonly appliedWaiters: AppliedWaiters;
   private readonly readWaiters: ReadIndexWaiters;
+  private readonly readBatcher = new ReadBatcher(() => this.requestReadIndex());
   /** Snapshots received whole and handed to Raft, by index, waiting for Raft to ask for them. */
   private staged = new Map<number, string>();
   private stagingSeq = 0;
@@ -157,13 +159,9 @@ export class RaftNode {
   /** Resolves once this node's state machine reflects every write committed before the call. */
   async linearizableBarrier(signal: AbortSignal | undefined): Promise<void> {
     const deadline = Date.now() + this.config.requestTimeoutMs;
-    const attemptMs = this.config.tickMs * this.config.electionTicks * 2;
     for (;;) {
-      const { ctx, index } = this.readWaiters.register(signal, Math.max(1, Math.min(attemptMs, deadline - Date.now())));
-      this.raft.readIndex(ctx);
-      this.schedule();
       try {
-        const at = await index;
+        const at = await waitBounded(this.readBatcher.next(), signal, Math.max(1, deadline - Date.now()), "the read");
         await this.appliedWaiters.wait(at, signal, Math.max(1, deadline - Date.now()));
         return;
       } catch (err) {
@@ -177,6 +175,15 @@ export class RaftNode {
         await new Promise((r) => setTimeout(r, this.config.tickMs));
       }
     }
+  }
+
+  /** One ReadIndex request (shared by a batch of reads), given up after a couple of election timeouts. */
+  private requestReadIndex(): Promise<number> {
+    const attemptMs = this.config.tickMs * this.config.electionTicks * 2;
+    const { ctx, index } = this.readWaiters.register(undefined, attemptMs);
+    this.raft.readIndex(ctx);
+    this.schedule();
+    return index;
   }
 
   /** Waits (bounded) until some leader is known; returns it or null. */

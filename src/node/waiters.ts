@@ -93,6 +93,14 @@ function bound<T>(handle: Deferred<T>, signal: AbortSignal | undefined, timeoutM
   };
 }
 
+/** `source`, given up on (rejected) when the signal aborts or after timeoutMs, like the waiters. */
+export function waitBounded<T>(source: Promise<T>, signal: AbortSignal | undefined, timeoutMs: number, what: string): Promise<T> {
+  const { promise, handle } = deferred<T>();
+  const guarded = bound(handle, signal, timeoutMs, what, () => {});
+  source.then(guarded.resolve, guarded.reject);
+  return promise;
+}
+
 /**
  * Clients waiting for their proposal to apply. A proposal placed at (index, term) succeeded if the
  * entry applied at index has that term; any other term there means it was overwritten (never applied).
