@@ -5,6 +5,7 @@
 // fields); anything else goes to fromBinary, so both paths give the same Command (tested).
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { type Command, CommandSchema, type PutCommand } from "../gen/rbkv/raft/v1/raft_pb";
+import { readVarint, varintSize } from "./varint";
 
 const TAG_PUT = 0x0a; // field 1, length-delimited
 const TAG_NOW_MS = 0x78; // field 15, varint
@@ -26,15 +27,6 @@ export function decodeCommand(data: Uint8Array): Command {
 
 function hasUnknown(m: object): boolean {
   return (m as { $unknown?: unknown[] }).$unknown !== undefined && (m as { $unknown: unknown[] }).$unknown.length > 0;
-}
-
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
 }
 
 function putBodySize(p: PutCommand, expires: number): number {
@@ -90,30 +82,20 @@ function encodePut(p: PutCommand, nowMsBig: bigint): Uint8Array {
 
 /** A Command holding a PutCommand, or null for anything this reader does not fully understand. */
 function decodePut(data: Uint8Array): Command | null {
-  let pos = 0;
-  const varint = (end: number): number => {
-    let n = 0;
-    let mul = 1;
-    for (let i = 0; i < MAX_FAST_VARINT_BYTES && pos < end; i++) {
-      const b = data[pos++];
-      n += (b & 0x7f) * mul;
-      if (b < 0x80) return n;
-      mul *= 128;
-    }
-    return -1;
-  };
+  const at = { pos: 0 };
+  const varint = () => readVarint(data, at, data.length, MAX_FAST_VARINT_BYTES);
   let put: PutCommand | null = null;
   let nowMs = -1;
-  while (pos < data.length) {
-    const tag = data[pos++];
+  while (at.pos < data.length) {
+    const tag = data[at.pos++];
     if (tag === TAG_PUT && put === null) {
-      const len = varint(data.length);
-      if (len < 0 || pos + len > data.length) return null;
-      put = decodePutBody(data, pos, pos + len);
+      const len = varint();
+      if (len < 0 || at.pos + len > data.length) return null;
+      put = decodePutBody(data, at.pos, at.pos + len);
       if (put === null) return null;
-      pos += len;
+      at.pos += len;
     } else if (tag === TAG_NOW_MS && nowMs < 0) {
-      nowMs = varint(data.length);
+      nowMs = varint();
       if (nowMs < 0) return null;
     } else {
       return null;
@@ -124,29 +106,19 @@ function decodePut(data: Uint8Array): Command | null {
 }
 
 function decodePutBody(data: Uint8Array, start: number, end: number): PutCommand | null {
-  let pos = start;
-  const varint = (): number => {
-    let n = 0;
-    let mul = 1;
-    for (let i = 0; i < MAX_FAST_VARINT_BYTES && pos < end; i++) {
-      const b = data[pos++];
-      n += (b & 0x7f) * mul;
-      if (b < 0x80) return n;
-      mul *= 128;
-    }
-    return -1;
-  };
+  const at = { pos: start };
+  const varint = () => readVarint(data, at, end, MAX_FAST_VARINT_BYTES);
   let key: Uint8Array | null = null;
   let value: Uint8Array | null = null;
   let expires = -1;
   let prevKv = -1;
-  while (pos < end) {
-    const tag = data[pos++];
+  while (at.pos < end) {
+    const tag = data[at.pos++];
     if ((tag === TAG_KEY && key === null) || (tag === TAG_VALUE && value === null)) {
       const len = varint();
-      if (len < 0 || pos + len > end) return null;
-      const b = data.subarray(pos, pos + len);
-      pos += len;
+      if (len < 0 || at.pos + len > end) return null;
+      const b = data.subarray(at.pos, at.pos + len);
+      at.pos += len;
       if (tag === TAG_KEY) key = b;
       else value = b;
     } else if (tag === TAG_EXPIRES && expires < 0) {

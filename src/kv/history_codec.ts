@@ -7,18 +7,9 @@
 import { EventType } from "../gen/rbkv/v1/kv_pb";
 import type { Change } from "./change";
 import type { StoredKv } from "./record";
+import { varintSize } from "./varint";
 
 const TWO_32 = 2 ** 32;
-
-/** Bytes of a varint; revisions, versions and times are below 2^53 so plain numbers suffice. */
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
-}
 
 function lengthDelimitedSize(fieldTagSize: number, length: number): number {
   return fieldTagSize + varintSize(length) + length;
