@@ -67,8 +67,11 @@ export class CallRunner {
         if (error.cause === undefined && err !== error) error.cause = err;
         this.options.onCall?.({ method, endpoint: member.endpoint, attempt, error });
         if (per.signal?.aborted) throw cancelled(method);
-        if (suggestsLeaderChange(err)) this.pool.noteFailure(member);
-        const retryable = kind === "idempotent" ? isRetryableRead(err) : isProvablyNotApplied(err);
+        // CANCELED that the caller did not ask for: the transport reset the stream (its connection
+        // died, e.g. the member was killed). A read may go again; a write's outcome is unknown.
+        const connectionLost = error.code === Code.Canceled;
+        if (connectionLost || suggestsLeaderChange(err)) this.pool.noteFailure(member);
+        const retryable = kind === "idempotent" ? connectionLost || isRetryableRead(err) : isProvablyNotApplied(err);
         if (!retryable) throw kind === "write" ? explainUnknownOutcome(method, member.endpoint, error) : error;
         lastError = error;
         const wait = Math.min(backoffDelay(attempt, this.options.backoff), deadline - Date.now());
@@ -89,7 +92,7 @@ function gaveUp(method: string, last: ConnectError | null): ConnectError {
 }
 
 /** Failures after which a write may or may not have been applied (as opposed to being refused). */
-const OUTCOME_UNKNOWN_CODES = new Set<Code>([Code.Aborted, Code.Unknown, Code.Internal, Code.Unavailable, Code.DeadlineExceeded]);
+const OUTCOME_UNKNOWN_CODES = new Set<Code>([Code.Aborted, Code.Unknown, Code.Internal, Code.Unavailable, Code.DeadlineExceeded, Code.Canceled]);
 
 /** Says plainly that a failed write's outcome is unknown (e.g. "read ECONNRESET" on its own does not). */
 function explainUnknownOutcome(method: string, endpoint: string, err: ConnectError): ConnectError {

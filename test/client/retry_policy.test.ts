@@ -61,6 +61,7 @@ describe("writes", () => {
     ["the node is shutting down; retry on another member", Code.Unavailable],
     ["http/2 stream closed with error code INTERNAL_ERROR (0x2)", Code.Internal],
     ["socket hang up", Code.Aborted],
+    ["http/2 stream closed with error code CANCEL (0x8)", Code.Canceled],
   ])("surfaced when the outcome is unknown: %s", async (message, code) => {
     const put = failingThen([new ConnectError(message, code)], () => ({ header: header(7) }));
     const client = fakeClient({ a: { kv: { put: put.handler } } });
@@ -78,6 +79,31 @@ describe("writes", () => {
 });
 
 describe("idempotent calls", () => {
+  test("a read whose stream the transport cancelled (not the caller) is retried", async () => {
+    const get = failingThen([new ConnectError("http/2 stream closed with error code CANCEL (0x8)", Code.Canceled)], () => ({ header: header(3) }));
+    const client = fakeClient({ a: { kv: { get: get.handler } } });
+    expect(await client.get("k")).toBeNull();
+    expect(get.calls()).toBe(2);
+  });
+
+  test("a read the caller cancels is not retried", async () => {
+    const abort = new AbortController();
+    const get = failingThen([new ConnectError("stream reset", Code.Canceled)], () => ({ header: header(3) }));
+    const client = fakeClient({
+      a: {
+        kv: {
+          get: async () => {
+            abort.abort();
+            return get.handler();
+          },
+        },
+      },
+    });
+    const err = await client.get("k", { signal: abort.signal }).then(() => null, (e: unknown) => e);
+    expect((err as ConnectError).code).toBe(Code.Canceled);
+    expect(get.calls()).toBe(1);
+  });
+
   test("a read is retried on UNAVAILABLE and fails over to another member", async () => {
     const a = failingThen([new ConnectError("down", Code.Unavailable), new ConnectError("down", Code.Unavailable)], () => ({ header: header(1) }));
     const b = failingThen([], () => ({ header: header(2), kvs: [] }));
