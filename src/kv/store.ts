@@ -147,7 +147,6 @@ export class KvStore {
     };
   }
 
-  /** Applies committed entries in one LevelDB batch. Entries at or below appliedIndex() are skipped. */
   /**
    * Encodes a command for this node to propose, remembering it by its bytes so that applying the
    * entry here (as leader) skips decoding it again. Entries read back from disk are decoded.
@@ -158,6 +157,7 @@ export class KvStore {
     return data;
   }
 
+  /** Applies committed entries in one LevelDB batch. Entries at or below appliedIndex() are skipped. */
   applyEntries(entries: Entry[]): Promise<ApplyResult[]> {
     return this.enqueue(() => this.applyBatch(entries));
   }

@@ -20,6 +20,8 @@ export type Logger = (line: string) => void;
 
 /** The most entries applied in one state machine batch. */
 const MAX_APPLY_BATCH = 1024;
+/** Committed entries waiting to apply beyond which the loop waits for the apply to catch up. */
+const MAX_PENDING_APPLY = 4 * MAX_APPLY_BATCH;
 
 /**
  * The node runtime around the Raft core: the only place that owns time, disk and network for
@@ -180,7 +182,7 @@ export class RaftNode {
   /** One ReadIndex request (shared by a batch of reads), given up after a couple of election timeouts. */
   private requestReadIndex(): Promise<number> {
     const attemptMs = this.config.tickMs * this.config.electionTicks * 2;
-    const { ctx, index } = this.readWaiters.register(undefined, attemptMs);
+    const { ctx, index } = this.readWaiters.register(attemptMs);
     this.raft.readIndex(ctx);
     this.schedule();
     return index;
@@ -273,6 +275,9 @@ export class RaftNode {
     for (const f of rd.readFailures) {
       this.readWaiters.reject(f.ctx, new ConnectError(`read not served: ${f.reason}; retry`, Code.Unavailable));
     }
+    // Backpressure: an apply that falls far behind holds up the next Ready instead of letting
+    // committed entries pile up in memory without bound.
+    if (this.pendingApply.length > MAX_PENDING_APPLY) await this.applyChain;
   }
 
   /**

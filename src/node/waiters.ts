@@ -182,10 +182,11 @@ export class ReadIndexWaiters {
 
   constructor(private readonly prefix: string) {}
 
-  register(signal: AbortSignal | undefined, timeoutMs: number): { ctx: string; index: Promise<number> } {
+  /** A request shared by a batch of reads: no one caller's signal may end it, only the timeout. */
+  register(timeoutMs: number): { ctx: string; index: Promise<number> } {
     const ctx = `${this.prefix}:${++this.seq}`;
     const { promise, handle } = deferred<number>();
-    this.waiting.set(ctx, bound(handle, signal, timeoutMs, "the read", () => this.waiting.delete(ctx)));
+    this.waiting.set(ctx, bound(handle, undefined, timeoutMs, "the read", () => this.waiting.delete(ctx)));
     return { ctx, index: promise };
   }
 

@@ -47,8 +47,8 @@ type StreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingH
  */
 export function installFastUnary(server: http2.Http2Server, kv: KvApi, limits: Limits): void {
   const routes = new Map<string, Route<DescMessage, DescMessage>>([
-    ["/rbkv.v1.KV/Get", route({ input: GetRequestSchema, output: GetResponseSchema, run: (r, c) => (validateGet(r, limits), kv.get(r, undefined)) })],
-    ["/rbkv.v1.KV/Range", route({ input: RangeRequestSchema, output: RangeResponseSchema, run: (r, c) => (validateRange(r, limits), kv.range(r, undefined)) })],
+    ["/rbkv.v1.KV/Get", route({ input: GetRequestSchema, output: GetResponseSchema, run: (r) => (validateGet(r, limits), kv.get(r)) })],
+    ["/rbkv.v1.KV/Range", route({ input: RangeRequestSchema, output: RangeResponseSchema, run: (r) => (validateRange(r, limits), kv.range(r)) })],
     ["/rbkv.v1.KV/Put", route({ input: PutRequestSchema, output: PutResponseSchema, run: (r, c) => (validatePut(r, limits), kv.put(r, undefined, c)) })],
     ["/rbkv.v1.KV/Delete", route({ input: DeleteRequestSchema, output: DeleteResponseSchema, run: (r, c) => (validateDelete(r, limits), kv.delete(r, undefined, c)) })],
     ["/rbkv.v1.KV/Txn", route({ input: TxnRequestSchema, output: TxnResponseSchema, run: (r, c) => (validateTxn(r, limits), kv.txn(r, undefined, c)) })],
