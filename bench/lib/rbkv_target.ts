@@ -13,7 +13,9 @@ export async function rbkvTarget(endpoints: string[] | null, size = 3): Promise<
   let dir: string | null = null;
   if (!endpoints) {
     dir = await mkdtemp(join(tmpdir(), "rbkv-bench-"));
-    cluster = await LocalCluster.create({ size, baseDir: dir, flags: ["--quiet"] });
+    // RBKV_NODE_OUTPUT=inherit-prefixed shows the nodes' output (e.g. with BUN_JSC_logGC=1).
+    const output = process.env.RBKV_NODE_OUTPUT === "inherit-prefixed" ? "inherit-prefixed" : "quiet";
+    cluster = await LocalCluster.create({ size, baseDir: dir, flags: ["--quiet"], output });
     try {
       await cluster.bootstrap();
     } catch (err) {

@@ -141,8 +141,34 @@ function gone(stream: http2.ServerHttp2Stream): boolean {
 function respond(stream: http2.ServerHttp2Stream, data: Uint8Array): void {
   if (gone(stream)) return;
   stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
-  stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+  stream.once("wantTrailers", () => wantTrailers(stream));
   stream.end(data);
+}
+
+const OK_TRAILERS = { "grpc-status": "0" };
+let trailersDue: http2.ServerHttp2Stream[] = [];
+
+/**
+ * Bun writes trailers sent from inside the "wantTrailers" event straight to the socket, one
+ * write per call; sent a microtask later they go through its write buffer, so the trailers of
+ * every call answered in one turn (an applied batch of writes answers many) share one write.
+ */
+function wantTrailers(stream: http2.ServerHttp2Stream): void {
+  trailersDue.push(stream);
+  if (trailersDue.length === 1) queueMicrotask(sendDueTrailers);
+}
+
+function sendDueTrailers(): void {
+  const due = trailersDue;
+  trailersDue = [];
+  for (const stream of due) {
+    if (stream.destroyed || stream.closed) continue;
+    try {
+      stream.sendTrailers(OK_TRAILERS);
+    } catch {
+      // Reset between the two turns: nothing left to answer.
+    }
+  }
 }
 
 /** A trailers-only response: the status in the one HEADERS frame. */
