@@ -1,8 +1,7 @@
 import type { Change } from "./change";
 import { compareBytes, mapKey, u64Bytes } from "./bytes";
 import type { BatchOp, Db } from "./db";
-import { encodeHistoryRecord } from "./history_codec";
-import { dataKey, expiryKey, historyKey } from "./keys";
+import { dataKey, expiryKey } from "./keys";
 import { RecentKeys } from "./recent_keys";
 import { DbSource, type KvSource } from "./read";
 import { inRange } from "./range";
@@ -97,11 +96,9 @@ export class ApplyBatch implements KvSource {
     this.commandChanges.push(change);
   }
 
-  /** Writes the command's changes as the history record of its revision. */
+  /** Adds the command's changes to the batch's (which become its history records). */
   endCommand(): void {
     if (this.commandChanges.length === 0) return;
-    const record = encodeHistoryRecord(this.commandChanges);
-    this.ops.push({ type: "put", key: historyKey(this.commandRevision), value: record });
     for (const c of this.commandChanges) this.changes.push(c);
     this.commandChanges = [];
   }

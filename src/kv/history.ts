@@ -1,23 +1,56 @@
 import { fromBinary } from "@bufbuild/protobuf";
-import { type Event, WatchResponseSchema } from "../gen/rbkv/v1/kv_pb";
+import { type Event, EventType, WatchResponseSchema } from "../gen/rbkv/v1/kv_pb";
 import { readU64, viewOf } from "./bytes";
+import { type Change, changeRevision } from "./change";
 import type { BatchOp, Db } from "./db";
-import { HISTORY_END, historyKey, META_HISTORY_FIRST, META_REVISION, revisionOfHistoryKey } from "./keys";
+import { encodeHistoryRecord } from "./history_codec";
+import { HISTORY_END, HISTORY_START, historyKey, META_HISTORY_FIRST, META_REVISION } from "./keys";
 import { inRange } from "./range";
 
-// Watch history: the events of each revision under "h" revision. Every revision has at least one
-// event, so the retained history is exactly the revisions [first, current], and pruning needs no
-// reads: delete "h" first, first+1, ... in the same batch that adds new revisions.
+// Watch history: "h" revision -> the events of the revisions up to and including that one since
+// the previous record (a WatchResponse; concatenated WatchResponses are one WatchResponse). An
+// applied batch writes its changes as one record (a few, when large), not one per revision: a
+// LevelDB op costs as much as the change itself. Records never split a revision, so seeking to
+// the first key >= revision r finds the record holding r.
+//
+// The retained history is [first, current]. Pruning moves `first` in steps and then deletes the
+// records that end before it with a range delete in the background; a record that straddles
+// `first` keeps some older events, which readers skip.
 
-/** Upper bound on history records deleted per batch (catching up after the bound was lowered). */
-const MAX_PRUNE_PER_BATCH = 4096;
+/** A batch's changes are cut into records of about this size (at revision boundaries). */
+const RECORD_TARGET_BYTES = 64 << 10;
 
-/** Adds the deletes that keep about `keep` revisions; returns the new first retained revision. */
-export function pruneHistory(ops: BatchOp[], first: number, current: number, keep: number): number {
-  const target = Math.max(first, current - keep + 1);
-  const stop = Math.min(target, first + MAX_PRUNE_PER_BATCH);
-  for (let rev = first; rev < stop; rev++) ops.push({ type: "del", key: historyKey(rev) });
-  return stop;
+/** Appends the history records of one applied batch's changes (in revision order) to `ops`. */
+export function appendHistoryRecords(ops: BatchOp[], changes: readonly Change[]): void {
+  let from = 0;
+  let bytes = 0;
+  for (let i = 0; i < changes.length; i++) {
+    const c = changes[i];
+    bytes += c.key.length + (c.type === EventType.PUT ? c.kv.value.length : 0) + (c.prev ? c.prev.value.length : 0) + 32;
+    const endOfRevision = i + 1 === changes.length || changeRevision(changes[i + 1]) !== changeRevision(c);
+    if (endOfRevision && (bytes >= RECORD_TARGET_BYTES || i + 1 === changes.length)) {
+      const slice = from === 0 && i + 1 === changes.length ? changes : changes.slice(from, i + 1);
+      ops.push({ type: "put", key: historyKey(changeRevision(c)), value: encodeHistoryRecord(slice) });
+      from = i + 1;
+      bytes = 0;
+    }
+  }
+}
+
+/** How far `first` moves at a time: about 1/16 of the history kept, at most 1,024 revisions. */
+export function pruneStep(keep: number): number {
+  return Math.min(1024, Math.max(1, Math.floor(keep / 16)));
+}
+
+/** The new first retained revision if it is time to prune, else null. */
+export function nextHistoryFirst(first: number, current: number, keep: number): number | null {
+  const target = current - keep + 1;
+  return target - first >= pruneStep(keep) ? target : null;
+}
+
+/** Deletes the records that end before revision `first` (and any a crash left behind). */
+export function deleteHistoryBefore(db: Db, first: number): Promise<void> {
+  return db.clear({ gte: HISTORY_START, lt: historyKey(first) });
 }
 
 export interface HistoryPage {
@@ -51,24 +84,26 @@ export async function readHistory(
     const events: Event[] = [];
     const it = db.iterator({ gte: historyKey(start), lt: HISTORY_END, snapshot });
     let next = Math.max(start, current + 1);
+    /** Once `limit` events are in: the revision they reached, which is read to its end. */
+    let last = 0;
     try {
       scan: for (;;) {
         const rows = await it.nextv(SCAN_BATCH);
         if (rows.length === 0) break;
-        for (const [k, v] of rows) {
+        for (const [, v] of rows) {
           for (const e of fromBinary(WatchResponseSchema, v).events) {
+            const revision = Number(e.kv?.modRevision ?? 0);
+            if (revision < start) continue;
+            if (last !== 0 && revision > last) break scan;
             if (e.kv && inRange(e.kv.key, key, rangeEnd)) events.push(e);
-          }
-          if (limit > 0 && events.length >= limit) {
-            next = revisionOfHistoryKey(k) + 1;
-            break scan;
+            if (last === 0 && limit > 0 && events.length >= limit) last = revision;
           }
         }
       }
     } finally {
       await it.close();
     }
-    return { events, compactRevision: 0, nextRevision: next };
+    return { events, compactRevision: 0, nextRevision: last !== 0 ? last + 1 : next };
   } finally {
     await snapshot.close();
   }

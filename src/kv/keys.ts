@@ -3,7 +3,7 @@ import { concatBytes, putU64, readU64, u64Bytes, viewOf } from "./bytes";
 // LevelDB key layout. One leading byte separates the key spaces, so a scan bounded to one prefix
 // never sees another space:
 //   "d" userKey                    -> StoredKv record (value and revision bookkeeping)
-//   "h" revision(8)                -> the events of one revision (history for watches)
+//   "h" revision(8)                -> events up to that revision since the previous record (watch history)
 //   "m" name                       -> store meta (applied index and term, revision, conf, ...)
 //   "x" expiresAtMs(8) userKey     -> modRevision(8): the expiry index, oldest expiry first
 // Numbers are 8 big-endian bytes so byte order is numeric order.
@@ -35,10 +35,6 @@ export function historyKey(revision: number): Uint8Array {
   out[0] = HISTORY;
   putU64(out, 1, revision);
   return out;
-}
-
-export function revisionOfHistoryKey(key: Uint8Array): number {
-  return readU64(viewOf(key), 1);
 }
 
 export function expiryKey(expiresAtMs: number, userKey: Uint8Array): Uint8Array {

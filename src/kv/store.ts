@@ -10,7 +10,7 @@ import { type Change, toEvent } from "./change";
 import { decodeCommand, encodeCommand } from "./commands";
 import { type Db, openDb } from "./db";
 import { type ExpiredKey, readExpiredKeys } from "./expiry";
-import { type HistoryPage, pruneHistory, readHistory, readMetaNumber } from "./history";
+import { appendHistoryRecords, deleteHistoryBefore, type HistoryPage, nextHistoryFirst, readHistory, readMetaNumber } from "./history";
 import { META_APPLIED, META_HISTORY_FIRST, META_MEMBERSHIP, META_REVISION } from "./keys";
 import {
   applyConfChangeEntry,
@@ -77,6 +77,7 @@ export class KvStore {
   private term = 0;
   private rev = 0;
   private historyFirst = 1;
+  private pruning: Promise<void> | null = null;
   private membership: Membership = emptyMembership();
   private readonly listeners = new Set<AppliedListener>();
   private readonly recent = new RecentKeys();
@@ -113,7 +114,10 @@ export class KvStore {
   }
 
   async close(): Promise<void> {
-    await this.enqueue(() => this.db.close());
+    await this.enqueue(async () => {
+      await this.historyPruned();
+      await this.db.close();
+    });
   }
 
   appliedIndex(): number {
@@ -210,6 +214,7 @@ export class KvStore {
    */
   replaceWith(stagedDir: string): Promise<void> {
     return this.enqueue(async () => {
+      await this.historyPruned();
       await this.db.close();
       const old = replacedDir(this.dir);
       await rm(old, { recursive: true, force: true });
@@ -237,6 +242,34 @@ export class KvStore {
 
   async dbSizeBytes(): Promise<number> {
     return this.db.approximateSize(new Uint8Array([0]), new Uint8Array([0xff]));
+  }
+
+  /**
+   * Deletes the history before `first` in the background (readers already ignore it: `first` is
+   * stored). One range delete at a time; a later target waits for the one running.
+   */
+  private pruneHistory(first: number): void {
+    this.historyFirst = first;
+    if (this.pruning) return;
+    const db = this.db;
+    const run = async (): Promise<void> => {
+      let done = 0;
+      while (done < this.historyFirst && this.db === db) {
+        const target = this.historyFirst;
+        await deleteHistoryBefore(db, target);
+        done = target;
+      }
+    };
+    this.pruning = run()
+      .catch(() => {
+        // The records stay behind the stored first revision; the next prune deletes them.
+      })
+      .finally(() => (this.pruning = null));
+  }
+
+  /** Resolves when no history deletion is running (tests; close and replaceWith wait for it). */
+  async historyPruned(): Promise<void> {
+    while (this.pruning) await this.pruning;
   }
 
   private enqueue<T>(job: () => Promise<T>): Promise<T> {
@@ -278,16 +311,17 @@ export class KvStore {
     ops.push({ type: "put", key: META_APPLIED, value: concatBytes(u64Bytes(applied), u64Bytes(term)) });
     if (batch.revision !== this.rev) ops.push({ type: "put", key: META_REVISION, value: u64Bytes(batch.revision) });
     if (membership !== this.membership) ops.push({ type: "put", key: META_MEMBERSHIP, value: encodeMembership(membership) });
-    const historyFirst = pruneHistory(ops, this.historyFirst, batch.revision, this.options.historyRevisions);
-    if (historyFirst !== this.historyFirst) ops.push({ type: "put", key: META_HISTORY_FIRST, value: u64Bytes(historyFirst) });
+    appendHistoryRecords(ops, batch.changes);
+    const newFirst = nextHistoryFirst(this.historyFirst, batch.revision, this.options.historyRevisions);
+    if (newFirst !== null) ops.push({ type: "put", key: META_HISTORY_FIRST, value: u64Bytes(newFirst) });
     await this.db.batch(ops, { sync: this.options.sync });
+    if (newFirst !== null) this.pruneHistory(newFirst);
     this.recent.remember(batch.writes());
 
     this.applied = applied;
     this.term = term;
     this.rev = batch.revision;
     this.membership = membership;
-    this.historyFirst = historyFirst;
     if (this.listeners.size > 0) this.notify(lazyEvents(batch.changes, batch.revision, applied));
     return results;
   }
