@@ -13,6 +13,7 @@ interface Args {
   endpoints: string[] | null;
   durationS: number;
   warmupS: number;
+  serverWarmupS: number;
   clients: number[];
   systems: string[];
   workloads: string[];
@@ -33,6 +34,7 @@ function parseArgs(argv: string[]): Args {
     endpoints: get("endpoints") ? list(get("endpoints"), "") : null,
     durationS: Number(get("duration") ?? 10),
     warmupS: Number(get("warmup") ?? 2),
+    serverWarmupS: Number(get("server-warmup") ?? 20),
     clients: list(get("clients"), "1,16,64,256").map(Number),
     systems: list(get("systems"), "rbkv,etcd"),
     workloads: list(get("workloads"), "put,get-linearizable,get-serializable,mix-90-10,watch"),
@@ -87,6 +89,15 @@ async function measure(target: BenchTarget, args: Args, workload: string, concur
       break;
     case "get-serializable":
       op = async (w, n) => void (await readOn(w).unary(serGets[pick(w, n)].path, serGets[pick(w, n)].body));
+      break;
+    case "warmup":
+      // Every hot path once in three: a JIT runtime compiles its optimized tiers under load.
+      op = async (w, n) => {
+        const k = pick(w, n);
+        if (n % 3 === 0) await writeOn(w).unary(putBodies[k].path, putBodies[k].body);
+        else if (n % 3 === 1) await readOn(w).unary(linGets[k].path, linGets[k].body);
+        else await readOn(w).unary(serGets[k].path, serGets[k].body);
+      };
       break;
     case "mix-90-10":
       op = async (w, n) => {
@@ -175,6 +186,10 @@ async function main(): Promise<void> {
     const target = system === "etcd" ? await etcdTarget() : await rbkvTarget(args.endpoints);
     try {
       await preload(target, args);
+      if (args.serverWarmupS > 0) {
+        console.log(`${system}: warming up for ${args.serverWarmupS} s (puts and gets at 64 clients, not measured)`);
+        await measure(target, { ...args, durationS: args.serverWarmupS, warmupS: 0 }, "warmup", 64);
+      }
       for (const workload of args.workloads) {
         for (const clients of args.clients) {
           const row = await measure(target, args, workload, clients);
