@@ -338,7 +338,11 @@ export class KvStore {
     if (entry.data.length === 0) return { kind: "noop", revision: batch.revision };
     let command: Command;
     try {
-      command = this.proposed.get(entry.data) ?? decodeCommand(entry.data);
+      const proposed = this.proposed.get(entry.data);
+      // Dropped once applied: the entry's bytes stay in the log cache for seconds, and the
+      // command (with the request it holds) would stay alive with them.
+      if (proposed) this.proposed.delete(entry.data);
+      command = proposed ?? decodeCommand(entry.data);
     } catch (err) {
       return invalid(err);
     }
