@@ -26,25 +26,36 @@ export type CommandResult =
   | { kind: "expire"; deleted: number; revision: number }
   | { kind: "empty"; revision: number };
 
-export async function applyCommand(b: ApplyBatch, cmd: Command): Promise<CommandResult> {
+/**
+ * Applies one command to the batch. Puts and Expires (all an applied batch usually holds) finish
+ * synchronously, without a promise per command; only Delete and Txn, which may scan, are async.
+ */
+export function applyCommand(b: ApplyBatch, cmd: Command): CommandResult | Promise<CommandResult> {
   const nowMs = Number(cmd.nowMs);
   b.beginCommand();
+  let ended = true;
   try {
     switch (cmd.command.case) {
       case "put":
         return { kind: "put", response: applyPut(b, cmd.command.value, nowMs) };
       case "delete":
-        return { kind: "delete", response: await applyDelete(b, cmd.command.value, nowMs) };
+        ended = false;
+        return endAfter(b, applyDelete(b, cmd.command.value, nowMs).then((response) => ({ kind: "delete", response })));
       case "txn":
-        return { kind: "txn", response: await applyTxn(b, cmd.command.value, nowMs) };
+        ended = false;
+        return endAfter(b, applyTxn(b, cmd.command.value, nowMs).then((response) => ({ kind: "txn", response })));
       case "expire":
         return { kind: "expire", ...applyExpire(b, cmd.command.value) };
       default:
         return { kind: "empty", revision: b.revision };
     }
   } finally {
-    b.endCommand();
+    if (ended) b.endCommand();
   }
+}
+
+function endAfter(b: ApplyBatch, result: Promise<CommandResult>): Promise<CommandResult> {
+  return result.finally(() => b.endCommand());
 }
 
 function applyPut(b: ApplyBatch, put: PutCommand, nowMs: number): PutResponse {

@@ -299,9 +299,12 @@ export class KvStore {
       if (entry.index !== applied + 1) {
         throw new Error(`applyEntries: entry ${entry.index} does not follow applied index ${applied}`);
       }
-      const outcome = await this.applyEntry(batch, entry, membership);
+      const pending = this.applyEntry(batch, entry, membership);
+      const outcome = pending instanceof Promise ? await pending : pending;
       if (outcome.kind === "confChange") membership = outcome.membership;
-      results.push({ ...outcome, index: entry.index });
+      // Every outcome is a fresh object: it becomes the result as it is.
+      (outcome as ApplyResult).index = entry.index;
+      results.push(outcome as ApplyResult);
       applied = entry.index;
       term = entry.term;
     }
@@ -326,13 +329,12 @@ export class KvStore {
     return results;
   }
 
-  private async applyEntry(batch: ApplyBatch, entry: Entry, membership: Membership): Promise<ApplyOutcome> {
-    const invalid = (err: unknown): ApplyOutcome => ({ kind: "invalid", error: String(err), revision: batch.revision });
+  private applyEntry(batch: ApplyBatch, entry: Entry, membership: Membership): ApplyOutcome | Promise<ApplyOutcome> {
     if (entry.type === EntryType.ConfChange) {
       try {
         return { kind: "confChange", membership: applyConfChangeEntry(membership, entry.data), revision: batch.revision };
       } catch (err) {
-        return invalid(err);
+        return invalid(err, batch.revision);
       }
     }
     if (entry.data.length === 0) return { kind: "noop", revision: batch.revision };
@@ -344,7 +346,7 @@ export class KvStore {
       if (proposed) this.proposed.delete(entry.data);
       command = proposed ?? decodeCommand(entry.data);
     } catch (err) {
-      return invalid(err);
+      return invalid(err, batch.revision);
     }
     return applyCommand(batch, command);
   }
@@ -358,6 +360,10 @@ export class KvStore {
       }
     }
   }
+}
+
+function invalid(err: unknown, revision: number): ApplyOutcome {
+  return { kind: "invalid", error: String(err), revision };
 }
 
 function lazyEvents(changes: readonly Change[], revision: number, appliedIndex: number): AppliedBatch {
