@@ -7,13 +7,7 @@
 import { EventType } from "../gen/rbkv/v1/kv_pb";
 import type { Change } from "./change";
 import type { StoredKv } from "./record";
-import { varintSize } from "./varint";
-
-const TWO_32 = 2 ** 32;
-
-function lengthDelimitedSize(fieldTagSize: number, length: number): number {
-  return fieldTagSize + varintSize(length) + length;
-}
+import { lengthDelimitedSize, ProtoWriter, varintSize } from "./varint";
 
 /** google.protobuf.Timestamp of a time in ms, as timestampFromMs builds it. */
 function expirySeconds(ms: number): number {
@@ -32,13 +26,13 @@ function timestampSize(ms: number): number {
 
 /** KeyValue of a live key (every field), or of a removed one (key and the removing revision). */
 function keyValueSize(key: Uint8Array, kv: StoredKv | null, removedAt: number): number {
-  let size = key.length > 0 ? lengthDelimitedSize(1, key.length) : 0;
+  let size = key.length > 0 ? lengthDelimitedSize(key.length) : 0;
   if (kv === null) return size + (removedAt !== 0 ? 1 + varintSize(removedAt) : 0);
-  if (kv.value.length > 0) size += lengthDelimitedSize(1, kv.value.length);
+  if (kv.value.length > 0) size += lengthDelimitedSize(kv.value.length);
   if (kv.createRevision !== 0) size += 1 + varintSize(kv.createRevision);
   if (kv.modRevision !== 0) size += 1 + varintSize(kv.modRevision);
   if (kv.version !== 0) size += 1 + varintSize(kv.version);
-  if (kv.expiresAtMs !== 0) size += lengthDelimitedSize(1, timestampSize(kv.expiresAtMs));
+  if (kv.expiresAtMs !== 0) size += lengthDelimitedSize(timestampSize(kv.expiresAtMs));
   return size;
 }
 
@@ -48,42 +42,14 @@ function changeKvSize(c: Change): number {
 
 function changeSize(c: Change, kvSize: number): number {
   let size = 1 + varintSize(c.type);
-  size += lengthDelimitedSize(1, kvSize);
-  if (c.prev) size += lengthDelimitedSize(1, keyValueSize(c.key, c.prev, 0));
+  size += lengthDelimitedSize(kvSize);
+  if (c.prev) size += lengthDelimitedSize(keyValueSize(c.key, c.prev, 0));
   return size;
 }
 
-class Writer {
-  pos = 0;
-  constructor(readonly buf: Uint8Array) {}
-
-  varint(n: number): void {
-    while (n >= 0x80) {
-      this.buf[this.pos++] = (n % 128) | 0x80;
-      n = n >= TWO_32 ? Math.floor(n / 128) : n >>> 7;
-    }
-    this.buf[this.pos++] = n;
-  }
-
-  tag(field: number, wireType: number): void {
-    this.buf[this.pos++] = (field << 3) | wireType;
-  }
-
-  bytes(field: number, b: Uint8Array): void {
-    this.tag(field, 2);
-    this.varint(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
-  }
-
-  uint(field: number, n: number): void {
-    this.tag(field, 0);
-    this.varint(n);
-  }
-
+class Writer extends ProtoWriter {
   keyValue(field: number, size: number, key: Uint8Array, kv: StoredKv | null, removedAt: number): void {
-    this.tag(field, 2);
-    this.varint(size);
+    this.begin(field, size);
     if (key.length > 0) this.bytes(1, key);
     if (kv === null) {
       if (removedAt !== 0) this.uint(4, removedAt);
@@ -94,8 +60,7 @@ class Writer {
     if (kv.modRevision !== 0) this.uint(4, kv.modRevision);
     if (kv.version !== 0) this.uint(5, kv.version);
     if (kv.expiresAtMs !== 0) {
-      this.tag(6, 2);
-      this.varint(timestampSize(kv.expiresAtMs));
+      this.begin(6, timestampSize(kv.expiresAtMs));
       const seconds = expirySeconds(kv.expiresAtMs);
       const nanos = expiryNanos(kv.expiresAtMs);
       if (seconds !== 0) this.uint(1, seconds);
@@ -109,7 +74,7 @@ export function encodeHistoryRecord(changes: readonly Change[]): Uint8Array {
   const kvSizes = changes.map(changeKvSize);
   const sizes = changes.map((c, i) => changeSize(c, kvSizes[i]));
   let total = 0;
-  for (const s of sizes) total += lengthDelimitedSize(1, s);
+  for (const s of sizes) total += lengthDelimitedSize(s);
   const w = new Writer(new Uint8Array(total));
   for (let i = 0; i < changes.length; i++) {
     const c = changes[i];
