@@ -31,7 +31,7 @@ const FLAGS: FlagSpec[] = [
   { name: "heartbeat-ticks", help: "ticks between leader heartbeats", default: String(DEFAULT_NODE_CONFIG.heartbeatTicks), apply: (c, v) => (c.heartbeatTicks = int("heartbeat-ticks")(v)) },
   { name: "snapshot-entries", help: "compact the Raft log every this many applied entries", default: String(DEFAULT_NODE_CONFIG.snapshotEntries), apply: (c, v) => (c.snapshotEntries = int("snapshot-entries")(v)) },
   { name: "retain-entries", help: "entries kept behind the compaction point for slow followers", default: String(DEFAULT_NODE_CONFIG.retainEntries), apply: (c, v) => (c.retainEntries = int("retain-entries", 0)(v)) },
-  { name: "history-revisions", help: "revisions of watch history kept", default: String(DEFAULT_NODE_CONFIG.historyRevisions), apply: (c, v) => (c.historyRevisions = int("history-revisions")(v)) },
+  { name: "history-revisions", help: "revisions of watch history kept (at least this many; older ones are deleted in steps of 1/16 of it, at most 1,024)", default: String(DEFAULT_NODE_CONFIG.historyRevisions), apply: (c, v) => (c.historyRevisions = int("history-revisions")(v)) },
   { name: "request-timeout-ms", help: "how long a request may wait for Raft before DEADLINE_EXCEEDED", default: String(DEFAULT_NODE_CONFIG.requestTimeoutMs), apply: (c, v) => (c.requestTimeoutMs = int("request-timeout-ms")(v)) },
   { name: "leader-wait-ms", help: "how long a write waits for a leader during an election", default: String(DEFAULT_NODE_CONFIG.leaderWaitMs), apply: (c, v) => (c.leaderWaitMs = int("leader-wait-ms")(v)) },
   { name: "max-key-bytes", help: "largest key accepted", default: String(DEFAULT_LIMITS.maxKeyBytes), apply: (c, v) => (c.limits = { ...c.limits, maxKeyBytes: int("max-key-bytes")(v) }) },
