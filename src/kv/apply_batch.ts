@@ -20,7 +20,6 @@ export class ApplyBatch implements KvSource {
   private readonly overlay = new Map<string, { key: Uint8Array; kv: StoredKv | null; mapKey: string }>();
   private readonly committed: DbSource;
   private commandRevision = 0;
-  private commandChanges: Change[] = [];
 
   constructor(
     db: Db,
@@ -64,7 +63,6 @@ export class ApplyBatch implements KvSource {
 
   beginCommand(): void {
     this.commandRevision = 0;
-    this.commandChanges = [];
   }
 
   /** The revision of the current command's changes, allocated on first use. */
@@ -92,14 +90,8 @@ export class ApplyBatch implements KvSource {
     this.overlay.set(k, { key, kv: null, mapKey: k });
   }
 
+  /** Records a change (in revision order: the batch's history records and live events). */
   emit(change: Change): void {
-    this.commandChanges.push(change);
-  }
-
-  /** Adds the command's changes to the batch's (which become its history records). */
-  endCommand(): void {
-    if (this.commandChanges.length === 0) return;
-    for (const c of this.commandChanges) this.changes.push(c);
-    this.commandChanges = [];
+    this.changes.push(change);
   }
 }

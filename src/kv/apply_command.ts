@@ -33,29 +33,18 @@ export type CommandResult =
 export function applyCommand(b: ApplyBatch, cmd: Command): CommandResult | Promise<CommandResult> {
   const nowMs = Number(cmd.nowMs);
   b.beginCommand();
-  let ended = true;
-  try {
-    switch (cmd.command.case) {
-      case "put":
-        return { kind: "put", response: applyPut(b, cmd.command.value, nowMs) };
-      case "delete":
-        ended = false;
-        return endAfter(b, applyDelete(b, cmd.command.value, nowMs).then((response) => ({ kind: "delete", response })));
-      case "txn":
-        ended = false;
-        return endAfter(b, applyTxn(b, cmd.command.value, nowMs).then((response) => ({ kind: "txn", response })));
-      case "expire":
-        return { kind: "expire", ...applyExpire(b, cmd.command.value) };
-      default:
-        return { kind: "empty", revision: b.revision };
-    }
-  } finally {
-    if (ended) b.endCommand();
+  switch (cmd.command.case) {
+    case "put":
+      return { kind: "put", response: applyPut(b, cmd.command.value, nowMs) };
+    case "delete":
+      return applyDelete(b, cmd.command.value, nowMs).then((response) => ({ kind: "delete", response }));
+    case "txn":
+      return applyTxn(b, cmd.command.value, nowMs).then((response) => ({ kind: "txn", response }));
+    case "expire":
+      return { kind: "expire", ...applyExpire(b, cmd.command.value) };
+    default:
+      return { kind: "empty", revision: b.revision };
   }
-}
-
-function endAfter(b: ApplyBatch, result: Promise<CommandResult>): Promise<CommandResult> {
-  return result.finally(() => b.endCommand());
 }
 
 function applyPut(b: ApplyBatch, put: PutCommand, nowMs: number): PutResponse {

@@ -1,5 +1,5 @@
-// The history record of one revision (a WatchResponse holding its events), encoded by hand
-// straight from the apply path's compact changes: it is written on every applied write, on every
+// A history record (a WatchResponse holding the events of consecutive revisions), encoded by
+// hand straight from the apply path's compact changes: it is written on every applied write, on every
 // member, and building protobuf Events to hand to protobuf-es's generic encoder costs more than
 // the rest of the apply. Sizes are computed first so the record is written into one buffer of the
 // exact size. The bytes are exactly what toBinary(WatchResponseSchema, {events: changes.map(toEvent)})
@@ -69,7 +69,7 @@ class Writer extends ProtoWriter {
   }
 }
 
-/** Encodes WatchResponse{events} (no header, no compact revision) for the changes of one revision. */
+/** Encodes WatchResponse{events} (no header, no compact revision) for `changes`, in order. */
 export function encodeHistoryRecord(changes: readonly Change[]): Uint8Array {
   const kvSizes = changes.map(changeKvSize);
   const sizes = changes.map((c, i) => changeSize(c, kvSizes[i]));

@@ -245,11 +245,10 @@ export class KvStore {
   }
 
   /**
-   * Deletes the history before `first` in the background (readers already ignore it: `first` is
-   * stored). One range delete at a time; a later target waits for the one running.
+   * Deletes the history before historyFirst in the background (readers already ignore it: the
+   * first revision is stored). One range delete at a time; a later target waits for the one running.
    */
-  private pruneHistory(first: number): void {
-    this.historyFirst = first;
+  private pruneHistory(): void {
     if (this.pruning) return;
     const db = this.db;
     const run = async (): Promise<void> => {
@@ -318,13 +317,16 @@ export class KvStore {
     const newFirst = nextHistoryFirst(this.historyFirst, batch.revision, this.options.historyRevisions);
     if (newFirst !== null) ops.push({ type: "put", key: META_HISTORY_FIRST, value: u64Bytes(newFirst) });
     await this.db.batch(ops, { sync: this.options.sync });
-    if (newFirst !== null) this.pruneHistory(newFirst);
     this.recent.remember(batch.writes());
 
     this.applied = applied;
     this.term = term;
     this.rev = batch.revision;
     this.membership = membership;
+    if (newFirst !== null) {
+      this.historyFirst = newFirst;
+      this.pruneHistory();
+    }
     if (this.listeners.size > 0) this.notify(lazyEvents(batch.changes, batch.revision, applied));
     return results;
   }

@@ -1,5 +1,4 @@
-// Protobuf wire helpers for the hand-written codecs (commands, history records, the fast path's
-// Put). Values are whole numbers below 2^53, so plain numbers suffice.
+// Protobuf wire helpers for the hand-written codecs (put commands, history records). Values are whole numbers below 2^53, so plain numbers suffice.
 
 const TWO_32 = 2 ** 32;
 
