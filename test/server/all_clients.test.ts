@@ -35,6 +35,16 @@ for (const kind of CLIENT_KINDS) {
       expect(missing.kv).toBeUndefined();
     });
 
+    test("many calls in flight at once each get their own whole answer (answers of one turn share writes)", async () => {
+      const n = 64;
+      const puts = await Promise.all(Array.from({ length: n }, (_, i) => c.unary(KV.method.put, { key: k(`many/${i}`), value: enc(`v${i}`) })));
+      const revisions = puts.map((p) => p.header?.revision);
+      expect(new Set(revisions).size).toBe(n);
+      const gets = await Promise.all(Array.from({ length: n }, (_, i) => c.unary(KV.method.get, { key: k(`many/${i}`) })));
+      expect(gets.map((g) => dec(g.kv?.value))).toEqual(Array.from({ length: n }, (_, i) => `v${i}`));
+      expect(gets.map((g) => g.kv?.modRevision)).toEqual(revisions);
+    });
+
     test("Range, Delete with prev_kv", async () => {
       await c.unary(KV.method.put, { key: k("r/1"), value: enc("x") });
       await c.unary(KV.method.put, { key: k("r/2"), value: enc("y") });
