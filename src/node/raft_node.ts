@@ -56,6 +56,11 @@ export class RaftNode {
   private sendingSnapshotTo = new Set<NodeId>();
   private compacting = false;
   private lastError: Error | null = null;
+  /**
+   * Whether entries committed by an acknowledgement may go to apply at once (see receive): not
+   * between taking a Ready and queueing its own committed entries, which must apply first.
+   */
+  private earlyApplyOpen = true;
 
   constructor(
     private readonly config: NodeConfig,
@@ -123,6 +128,10 @@ export class RaftNode {
   receive(msgs: Message[]): void {
     if (this.stopped) return;
     for (const m of msgs) this.raft.step(m);
+    if (this.earlyApplyOpen) {
+      const committed = this.raft.takeCommitted();
+      if (committed.length > 0) this.enqueueApply(committed);
+    }
     this.schedule();
   }
 
@@ -263,14 +272,17 @@ export class RaftNode {
   private async handleReady(rd: Ready): Promise<void> {
     this.noteSoftState(rd.softState);
     this.send(rd.sendNow);
+    this.earlyApplyOpen = false;
     if (rd.snapshot) await this.installSnapshot(rd.snapshot.index);
+    // Committed entries are durable here and on a majority: they apply during this Ready's write.
+    if (rd.committedEntries.length > 0) this.enqueueApply(rd.committedEntries);
+    this.earlyApplyOpen = true;
     if (this.mustPersist(rd)) {
       await this.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot });
     }
     this.learnAddresses(rd.entries);
     this.send(rd.sendAfterPersist);
     this.raft.advance(rd);
-    if (rd.committedEntries.length > 0) this.enqueueApply(rd.committedEntries);
     for (const r of rd.readStates) this.readWaiters.resolve(r.ctx, r.index);
     for (const f of rd.readFailures) {
       this.readWaiters.reject(f.ctx, new ConnectError(`read not served: ${f.reason}; retry`, Code.Unavailable));

@@ -270,6 +270,15 @@ export class Raft {
     }
   }
 
+  /**
+   * Committed entries not handed out yet, taken between Readies or while one is being written:
+   * an acknowledgement that commits earlier entries need not wait for the write in flight.
+   * Entries come out once each and in order, across these calls and Ready.committedEntries.
+   */
+  takeCommitted(): Entry[] {
+    return this.log.takeCommitted(APPLY_BATCH_BYTES);
+  }
+
   snapshotMetaAt(index: number): SnapshotMeta {
     invariant(index >= this.log.firstIndex() - 1 && index <= this.log.committed, `snapshotMetaAt(${index}) outside ${this.log.firstIndex() - 1}..${this.log.committed}`);
     const term = this.log.term(index) as number;

@@ -41,6 +41,8 @@ if (env.SEED !== undefined) {
         for (const f of result.failures) console.log(`  ${f.invariant}: ${f.replay}`);
       }
       expect(result.failures.map((f) => `${f.seed} ${f.invariant}`)).toEqual([]);
+      // The runtime's early apply (entries an acknowledgement commits while a write is in flight).
+      expect(result.counters.appliedDuringWrite).toBeGreaterThan(0);
     },
     30 * 60_000,
   );

@@ -259,6 +259,32 @@ describe("persist before you speak", () => {
     expect(c.raft("a").status().commit).toBe(2);
   });
 
+  test("entries an acknowledgement commits while the leader's next write is in flight are taken at once, and only once", () => {
+    const c = new TestCluster(["a", "b", "c"]);
+    c.elect("a");
+    c.isolated.add("c");
+    c.raft("a").propose(enc("x"));
+    c.processReady("a"); // x is durable on a and on its way to b
+    c.raft("a").propose(enc("y"));
+    const rd = c.raft("a").ready(); // y's write is in flight
+    expect(rd.entries.map((e) => dec(e.data))).toEqual(["y"]);
+    expect(c.raft("a").takeCommitted()).toEqual([]); // x is not acknowledged yet
+    c.raft("b").step(c.take(to("b")).find(ofType("app"))!);
+    c.processReady("b");
+    c.deliver(to("a")); // b's acknowledgement of x commits it (a's own copy is durable)
+    expect(c.raft("a").takeCommitted().map((e) => dec(e.data))).toEqual(["x"]);
+    expect(c.raft("a").takeCommitted()).toEqual([]);
+    // b acknowledges y too, but with c cut off y needs a's own write: not committed yet.
+    c.raft("b").step(rd.sendNow.find(to("b"))!);
+    c.processReady("b");
+    c.deliver(to("a"));
+    expect(c.raft("a").status().commit).toBe(2);
+    expect(c.raft("a").takeCommitted()).toEqual([]);
+    c.node("a").storage.append(rd.entries);
+    c.raft("a").advance(rd);
+    expect(c.raft("a").ready().committedEntries.map((e) => dec(e.data))).toEqual(["y"]);
+  });
+
   test("a follower applies only entries that are durable in its own log", () => {
     const c = new TestCluster(["a", "b", "c"]);
     c.elect("a");

@@ -29,6 +29,7 @@ export const ACTIVITY_KINDS = [
   "proposals",
   "proposalsRefused",
   "proposalsAcked",
+  "appliedDuringWrite",
   "elections",
   "snapshotsSent",
   "snapshotsInstalled",

@@ -42,6 +42,10 @@ export class NodeRuntime implements SnapshotReceiver {
       }
       const rd = raft.ready();
       this.send(node, rd.sendNow);
+      // As src/node/raft_node.ts does: committed entries apply while the Ready is being written
+      // (a Ready that installs a snapshot has none: nothing past it is durable yet).
+      if (rd.snapshot && rd.committedEntries.length > 0) violation("snapshot-install", `${node.id}'s Ready holds both a snapshot and committed entries`);
+      this.applyAll(node, rd.committedEntries);
       const w = this.world;
       const p = w.params.faults;
       if (w.rng.chance(p.diskDelayRate)) {
@@ -68,6 +72,10 @@ export class NodeRuntime implements SnapshotReceiver {
   /** After each step: election safety and the core's counters. */
   observe(node: SimNode): void {
     if (node.raft) this.checker.observeStatus(node, node.raft.status());
+  }
+
+  private applyAll(node: SimNode, entries: Ready["committedEntries"]): void {
+    for (const entry of entries) this.apply(node, entry.index, entry);
   }
 
   private persistAndApply(node: SimNode, rd: Ready): void {
@@ -108,7 +116,6 @@ export class NodeRuntime implements SnapshotReceiver {
     }
     this.send(node, rd.sendAfterPersist);
     node.core().advance(rd);
-    for (const entry of rd.committedEntries) this.apply(node, entry.index, entry);
     for (const rs of rd.readStates) this.workload.onReadState(node, rs);
     for (let i = 0; i < rd.readFailures.length; i++) this.workload.onReadFailure();
     this.maybeCompact(node);
@@ -168,6 +175,10 @@ export class NodeRuntime implements SnapshotReceiver {
     this.world.counters.messagesDelivered++;
     this.world.trace.record(this.world.now, "deliver", msg);
     node.core().step(msg);
+    // An acknowledgement may commit entries while a write is in flight: they apply at once.
+    const committed = node.core().takeCommitted();
+    if (node.pendingWrite) this.world.counters.appliedDuringWrite += committed.length;
+    this.applyAll(node, committed);
     this.drive(node);
   }
 
