@@ -111,8 +111,11 @@ export interface SoftState {
  *     (entries[0].index may be <= the stored last index: truncate from there, then append);
  *  3. sends `sendAfterPersist` (votes and acknowledgements that promise what was just persisted);
  *  4. calls advance(ready);
- *  5. applies `committedEntries` in order (may overlap with the next Ready);
+ *  5. applies `committedEntries` in order (they are already durable here, so this may start
+ *     before step 2 and overlap with the next Ready);
  *  6. answers reads in `readStates` once applied >= index, and fails those in `readFailures`.
+ * Between Readies, or while one is being written, Raft.takeCommitted() hands out entries that
+ * became committed since: they apply after this Ready's `committedEntries`.
  */
 export interface Ready {
   softState: SoftState;
