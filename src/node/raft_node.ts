@@ -6,6 +6,7 @@ import { DEFAULT_RAFT_CONFIG, EntryType, Role, type ConfChange, type Entry, type
 import { KvStore, type ApplyResult } from "../kv/store";
 import type { FileLogStorage } from "../storage";
 import { decodeMemberAddress, type NodeConfig } from "./config";
+import { ApplyQueue } from "./apply_queue";
 import { ReadBatcher } from "./read_batcher";
 import { AppliedWaiters, ProposalWaiters, ReadIndexWaiters, waitBounded } from "./waiters";
 
@@ -18,10 +19,12 @@ export interface PeerLink {
 
 export type Logger = (line: string) => void;
 
-/** The most entries applied in one state machine batch. */
+/** The most entries, and about the most entry bytes, applied in one state machine batch. */
 const MAX_APPLY_BATCH = 1024;
-/** Committed entries waiting to apply beyond which the loop waits for the apply to catch up. */
+const MAX_APPLY_BATCH_BYTES = 4 << 20;
+/** Committed entries (or bytes) waiting to apply beyond which the loop waits for the apply to catch up. */
 const MAX_PENDING_APPLY = 4 * MAX_APPLY_BATCH;
+const MAX_PENDING_APPLY_BYTES = 4 * MAX_APPLY_BATCH_BYTES;
 
 /**
  * The node runtime around the Raft core: the only place that owns time, disk and network for
@@ -39,11 +42,12 @@ export class RaftNode {
   /**
    * Applies run in order, overlapping with the next Ready's disk write. Entries committed while an
    * apply is in progress wait in `pendingApply` and go to the state machine together, as one
-   * LevelDB batch (up to MAX_APPLY_BATCH entries): when applying falls behind, batches grow.
+   * LevelDB batch (up to MAX_APPLY_BATCH entries or MAX_APPLY_BATCH_BYTES): when applying falls
+   * behind, batches grow.
    */
   private applyChain: Promise<void> = Promise.resolve();
   private applying = false;
-  private pendingApply: Entry[] = [];
+  private readonly pendingApply = new ApplyQueue(MAX_APPLY_BATCH, MAX_APPLY_BATCH_BYTES);
   private readonly proposals = new ProposalWaiters<ApplyResult>();
   private readonly appliedWaiters: AppliedWaiters;
   private readonly readWaiters: ReadIndexWaiters;
@@ -289,7 +293,7 @@ export class RaftNode {
     }
     // Backpressure: an apply that falls far behind holds up the next Ready instead of letting
     // committed entries pile up in memory without bound.
-    if (this.pendingApply.length > MAX_PENDING_APPLY) await this.applyChain;
+    if (this.pendingApply.length > MAX_PENDING_APPLY || this.pendingApply.bytes > MAX_PENDING_APPLY_BYTES) await this.applyChain;
   }
 
   /**
@@ -306,7 +310,7 @@ export class RaftNode {
 
   private enqueueApply(entries: Entry[]): void {
     if (this.lastError) return;
-    for (const e of entries) this.pendingApply.push(e);
+    this.pendingApply.push(entries);
     if (this.applying) return;
     this.applying = true;
     this.applyChain = this.drainApplies()
@@ -317,11 +321,7 @@ export class RaftNode {
   }
 
   private async drainApplies(): Promise<void> {
-    while (this.pendingApply.length > 0) {
-      const entries = this.pendingApply.length <= MAX_APPLY_BATCH ? this.pendingApply : this.pendingApply.slice(0, MAX_APPLY_BATCH);
-      this.pendingApply = entries === this.pendingApply ? [] : this.pendingApply.slice(MAX_APPLY_BATCH);
-      await this.apply(entries);
-    }
+    while (this.pendingApply.length > 0) await this.apply(this.pendingApply.take());
   }
 
   private async apply(entries: Entry[]): Promise<void> {
