@@ -5,7 +5,9 @@
  * of live objects. When resident memory passes the limit, the governor runs a full collection,
  * which hands the freed memory back to the system; at most one per `minIntervalMs`, so a node
  * whose live data really is above the limit does not collect continuously; a collection that
- * frees less than a tenth doubles that interval (up to a minute), one that frees more resets it.
+ * leaves it above the limit having freed less than a tenth doubles that interval (up to a
+ * minute), any other resets it (a store that has grown near the limit still gets its garbage
+ * collected every interval, which is what bounds its peak under a bulk load).
  * Under a bulk load the
  * garbage grows by tens of MiB a second, hence the frequent check (reading the resident size
  * costs ~12 µs).
@@ -59,7 +61,8 @@ export class MemoryGovernor {
     this.collections++;
     const after = this.rss();
     const base = this.opts.minIntervalMs ?? 1_000;
-    this.intervalMs = before - after < before / 10 ? Math.min(this.intervalMs * 2, MAX_INTERVAL_MS) : base;
+    const futile = after > this.opts.limitBytes && before - after < before / 10;
+    this.intervalMs = futile ? Math.min(this.intervalMs * 2, MAX_INTERVAL_MS) : base;
     this.opts.log?.(`memory: resident ${mib(before)} MiB over the soft limit of ${mib(this.opts.limitBytes)} MiB; collected garbage, now ${mib(after)} MiB`);
     return true;
   }

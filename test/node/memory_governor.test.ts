@@ -63,6 +63,28 @@ test("collections that free little back off (doubling the interval); one that fr
   expect(collected).toEqual([0, 2_000, 6_000, 7_000]);
 });
 
+test("a collection that gets back under the limit does not back off, however little it freed", () => {
+  let clock = 0;
+  let level = 210;
+  const collected: number[] = [];
+  const g = new MemoryGovernor({
+    limitBytes: 200,
+    minIntervalMs: 1_000,
+    rss: () => level,
+    collect: () => {
+      collected.push(clock);
+      level = 195; // 7% freed, but under the limit
+    },
+    now: () => clock,
+  });
+  for (const t of [0, 1_000, 2_000, 3_000]) {
+    clock = t;
+    g.check();
+    level = 210; // the garbage grows back
+  }
+  expect(collected).toEqual([0, 1_000, 2_000, 3_000]);
+});
+
 test("a limit of 0 never starts the timer", () => {
   const g = new MemoryGovernor({ limitBytes: 0, collect: () => {
     throw new Error("must not collect");
