@@ -33,10 +33,13 @@ test("over the limit: collects, then not again until the interval has passed", (
   expect(g.collections).toBe(2);
 });
 
-test("collections that free little back off (doubling the interval); one that frees much resets it", () => {
+/**
+ * A governor (limit 200, 1 s base interval) over a resident size that each collection sets to the
+ * next of `afterEach` and that grows back to `grown` after every check that left it under `regrowBelow`.
+ */
+function growingHeap(start: number, afterEach: number[], grown: number, regrowBelow: number) {
   let clock = 0;
-  let level = 300;
-  const afterEach = [290, 290, 100, 100];
+  let level = start;
   const collected: number[] = [];
   const g = new MemoryGovernor({
     limitBytes: 200,
@@ -51,9 +54,14 @@ test("collections that free little back off (doubling the interval); one that fr
   const at = (t: number) => {
     clock = t;
     const did = g.check();
-    if (level < 200) level = 300; // the garbage grows back
+    if (level < regrowBelow) level = grown; // the garbage grows back
     return did;
   };
+  return { at, collected };
+}
+
+test("collections that free little back off (doubling the interval); one that frees much resets it", () => {
+  const { at, collected } = growingHeap(300, [290, 290, 100, 100], 300, 200);
   expect(at(0)).toBe(true); // 300 -> 290: freed little, next in 2 s
   expect(at(1_000)).toBe(false);
   expect(at(2_000)).toBe(true); // 290 -> 290: freed little, next in 4 s
@@ -64,24 +72,9 @@ test("collections that free little back off (doubling the interval); one that fr
 });
 
 test("a collection that gets back under the limit does not back off, however little it freed", () => {
-  let clock = 0;
-  let level = 210;
-  const collected: number[] = [];
-  const g = new MemoryGovernor({
-    limitBytes: 200,
-    minIntervalMs: 1_000,
-    rss: () => level,
-    collect: () => {
-      collected.push(clock);
-      level = 195; // 7% freed, but under the limit
-    },
-    now: () => clock,
-  });
-  for (const t of [0, 1_000, 2_000, 3_000]) {
-    clock = t;
-    g.check();
-    level = 210; // the garbage grows back
-  }
+  // 210 -> 195 frees 7%, but leaves it under the limit.
+  const { at, collected } = growingHeap(210, [195, 195, 195, 195], 210, 200);
+  for (const t of [0, 1_000, 2_000, 3_000]) expect(at(t)).toBe(true);
   expect(collected).toEqual([0, 1_000, 2_000, 3_000]);
 });
 
