@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { PutRequestSchema, RequestOpSchema, TxnRequestSchema } from "../src/gen/rbkv/v1/kv_pb";
 import { LocalCluster, type LocalNode } from "../src/devtools/local_cluster";
 import { LeanGrpcClient } from "./lib/lean_grpc";
+import { nodeOutput } from "./lib/rbkv_target";
 import { runLoad } from "./lib/load";
 
 const arg = (name: string, d: number) => {
@@ -104,7 +105,7 @@ async function load(leader: LocalNode): Promise<number> {
 }
 
 const dir = await mkdtemp(join(tmpdir(), "rbkv-scale-"));
-const cluster = await LocalCluster.create({ size: 3, baseDir: dir, flags: ["--quiet", "--snapshot-entries=2000", "--retain-entries=1000"] });
+const cluster = await LocalCluster.create({ size: 3, baseDir: dir, flags: ["--quiet", "--snapshot-entries=2000", "--retain-entries=1000"], output: nodeOutput() });
 try {
   await cluster.bootstrap();
   const pids = () => cluster.nodes.filter((n) => n.running).map((n) => n.process?.pid ?? 0);

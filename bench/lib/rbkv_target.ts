@@ -13,9 +13,7 @@ export async function rbkvTarget(endpoints: string[] | null, size = 3): Promise<
   let dir: string | null = null;
   if (!endpoints) {
     dir = await mkdtemp(join(tmpdir(), "rbkv-bench-"));
-    // RBKV_NODE_OUTPUT=inherit-prefixed shows the nodes' output (e.g. with BUN_JSC_logGC=1).
-    const output = process.env.RBKV_NODE_OUTPUT === "inherit-prefixed" ? "inherit-prefixed" : "quiet";
-    cluster = await LocalCluster.create({ size, baseDir: dir, flags: ["--quiet"], output });
+    cluster = await LocalCluster.create({ size, baseDir: dir, flags: ["--quiet"], output: nodeOutput() });
     try {
       await cluster.bootstrap();
     } catch (err) {
@@ -56,4 +54,9 @@ export async function rbkvTarget(endpoints: string[] | null, size = 3): Promise<
       if (dir) await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** RBKV_NODE_OUTPUT=inherit-prefixed shows the nodes' output (e.g. with BUN_JSC_logGC=1). */
+export function nodeOutput(): "inherit-prefixed" | "quiet" {
+  return process.env.RBKV_NODE_OUTPUT === "inherit-prefixed" ? "inherit-prefixed" : "quiet";
 }

@@ -60,11 +60,6 @@ export class RaftNode {
   private sendingSnapshotTo = new Set<NodeId>();
   private compacting = false;
   private lastError: Error | null = null;
-  /**
-   * Whether entries committed by an acknowledgement may go to apply at once (see receive): not
-   * between taking a Ready and queueing its own committed entries, which must apply first.
-   */
-  private earlyApplyOpen = true;
 
   constructor(
     private readonly config: NodeConfig,
@@ -132,10 +127,9 @@ export class RaftNode {
   receive(msgs: Message[]): void {
     if (this.stopped) return;
     for (const m of msgs) this.raft.step(m);
-    if (this.earlyApplyOpen) {
-      const committed = this.raft.takeCommitted();
-      if (committed.length > 0) this.enqueueApply(committed);
-    }
+    // An acknowledgement may commit entries while a write is in flight: they apply at once.
+    const committed = this.raft.takeCommitted();
+    if (committed.length > 0) this.enqueueApply(committed);
     this.schedule();
   }
 
@@ -276,11 +270,11 @@ export class RaftNode {
   private async handleReady(rd: Ready): Promise<void> {
     this.noteSoftState(rd.softState);
     this.send(rd.sendNow);
-    this.earlyApplyOpen = false;
-    if (rd.snapshot) await this.installSnapshot(rd.snapshot.index);
     // Committed entries are durable here and on a majority: they apply during this Ready's write.
+    // Queued before the first await, so entries taken by receive() meanwhile come after them (a
+    // Ready that installs a snapshot has none).
     if (rd.committedEntries.length > 0) this.enqueueApply(rd.committedEntries);
-    this.earlyApplyOpen = true;
+    if (rd.snapshot) await this.installSnapshot(rd.snapshot.index);
     if (this.mustPersist(rd)) {
       await this.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot });
     }

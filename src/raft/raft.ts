@@ -243,7 +243,8 @@ export class Raft {
       snapshot,
       sendNow: this.sendNow,
       sendAfterPersist: this.sendAfterPersist,
-      committedEntries: this.log.takeCommitted(APPLY_BATCH_BYTES),
+      // Nothing past an unstable snapshot is durable, so a Ready never both installs and applies.
+      committedEntries: snapshot ? [] : this.log.takeCommitted(APPLY_BATCH_BYTES),
       readStates: this.readStates,
       readFailures: this.readFailures,
     };
