@@ -57,13 +57,15 @@ export class MemoryGovernor {
     const before = this.rss();
     if (before <= this.opts.limitBytes || this.now() - this.lastCollect < this.intervalMs) return false;
     this.lastCollect = this.now();
+    const started = performance.now();
     this.collect();
+    const tookMs = performance.now() - started;
     this.collections++;
     const after = this.rss();
     const base = this.opts.minIntervalMs ?? 1_000;
     const futile = after > this.opts.limitBytes && before - after < before / 10;
     this.intervalMs = futile ? Math.min(this.intervalMs * 2, MAX_INTERVAL_MS) : base;
-    this.opts.log?.(`memory: resident ${mib(before)} MiB over the soft limit of ${mib(this.opts.limitBytes)} MiB; collected garbage, now ${mib(after)} MiB`);
+    this.opts.log?.(`memory: resident ${mib(before)} MiB over the soft limit of ${mib(this.opts.limitBytes)} MiB; collected garbage in ${tookMs.toFixed(1)} ms, now ${mib(after)} MiB`);
     return true;
   }
 }

@@ -35,11 +35,11 @@ export function crcOf(buf: Uint8Array, start: number, end: number): number {
 /** Parses the record starting at `pos`, checking bounds, type and checksum. */
 export function readRecord(buf: Uint8Array, pos: number, end: number = buf.length): ReadResult {
   if (end - pos < RECORD_HEADER_BYTES) return { ok: false, reason: "short record header" };
+  const type = buf[pos + 8];
+  if (type < RecordType.SegmentHeader || type > RecordType.Compact) return { ok: false, reason: `unknown record type ${type}` };
   const view = new DataView(buf.buffer, buf.byteOffset + pos, RECORD_HEADER_BYTES);
   const crc = view.getUint32(0, true);
   const length = view.getUint32(4, true);
-  const type = view.getUint8(8);
-  if (type < RecordType.SegmentHeader || type > RecordType.Compact) return { ok: false, reason: `unknown record type ${type}` };
   if (length > MAX_PAYLOAD_BYTES) return { ok: false, reason: `implausible record length ${length}` };
   const recordEnd = pos + RECORD_HEADER_BYTES + length;
   if (recordEnd > end) return { ok: false, reason: `short record (${length} payload bytes declared, ${end - pos - RECORD_HEADER_BYTES} present)` };

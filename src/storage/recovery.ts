@@ -1,6 +1,6 @@
 // Rebuilds the log's state from its segment files on open: replays every record in order,
 // truncates a torn tail (a crash mid-write) and refuses anything that looks like corruption of
-// data that was already durable.
+// data that was already durable. Zeros after a segment's last record are its runway, not damage.
 
 import * as fs from "node:fs";
 import type { HardState, SnapshotMeta } from "../raft/types";
@@ -103,6 +103,8 @@ export function recoverLog(dir: string, logger: (msg: string) => void): Recovere
       while (pos < data.length) {
         const r = readRecord(data, pos);
         if (!r.ok) {
+          // The zero-filled runway (runway.ts) after the last record: the segment ends here.
+          if (allZero(data, pos)) break;
           if (!isLast) throw new CorruptionError(f.path, pos, `${r.reason} in a segment that is not the last`);
           const next = findValidRecordAfter(data, pos);
           if (next >= 0) throw new CorruptionError(f.path, pos, `${r.reason}, yet a valid record follows at byte offset ${next}`);
@@ -153,6 +155,11 @@ export function recoverLog(dir: string, logger: (msg: string) => void): Recovere
     last.fd = fs.openSync(last.path, "r+");
   }
   return { snapshot: replay.snapshot, hardState: replay.hardState, index: replay.index, segments };
+}
+
+function allZero(data: Uint8Array, from: number): boolean {
+  for (let i = from; i < data.length; i++) if (data[i] !== 0) return false;
+  return true;
 }
 
 function truncateFile(filePath: string, length: number): void {

@@ -2,26 +2,13 @@ import { afterEach, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { FileLogStorage } from "../../src/storage";
-import { readRecord, RecordType } from "../../src/storage/record";
-import { entries, removeDir, segmentFiles, tempDir } from "./helpers";
+import { RecordType } from "../../src/storage/record";
+import { entries, records, removeDir, segmentFiles, tempDir } from "./helpers";
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) removeDir(d);
 });
-
-/** Offsets and types of the records in a segment file. */
-function records(file: string): { offset: number; type: RecordType; end: number }[] {
-  const data = new Uint8Array(fs.readFileSync(file));
-  const out: { offset: number; type: RecordType; end: number }[] = [];
-  for (let pos = 0; pos < data.length; ) {
-    const r = readRecord(data, pos);
-    if (!r.ok) throw new Error(`unreadable test file at ${pos}`);
-    out.push({ offset: pos, type: r.record.type, end: r.record.payloadEnd });
-    pos = r.record.payloadEnd;
-  }
-  return out;
-}
 
 function flipByte(file: string, offset: number): void {
   const fd = fs.openSync(file, "r+");

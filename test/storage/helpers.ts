@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { EntryType, type Entry } from "../../src/raft/types";
+import { readRecord, type RecordType } from "../../src/storage/record";
 
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "rbkv-storage-"));
@@ -42,4 +43,26 @@ export function plain(es: Entry[]): { index: number; term: number; type: EntryTy
 
 export function segmentFiles(dir: string): string[] {
   return fs.readdirSync(dir).filter((n) => n.endsWith(".seg")).sort();
+}
+
+export interface RecordAt {
+  offset: number;
+  type: RecordType;
+  end: number;
+}
+
+/** The records of a segment file, up to the zero-filled runway after them (if any). */
+export function records(file: string): RecordAt[] {
+  const data = new Uint8Array(fs.readFileSync(file));
+  const out: RecordAt[] = [];
+  for (let pos = 0; pos < data.length; ) {
+    const r = readRecord(data, pos);
+    if (!r.ok) {
+      if (data.subarray(pos).every((b) => b === 0)) break;
+      throw new Error(`unreadable test file at ${pos}`);
+    }
+    out.push({ offset: pos, type: r.record.type, end: r.record.payloadEnd });
+    pos = r.record.payloadEnd;
+  }
+  return out;
 }
