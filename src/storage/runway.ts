@@ -19,13 +19,16 @@ export interface RunwayOptions {
 }
 
 const PIECE_BYTES = 1 << 20;
+const LEAD_BYTES = 64 << 10;
 let zeros: Uint8Array | null = null;
 
 export class Runway {
   /** The segment the runway belongs to (the active one), and where its durable zeros end. */
   private segment: Segment | null = null;
   private zeroedTo = 0;
+  /** The background extension (a loop of pieces) and the piece it is zeroing now. */
   private extension: Promise<void> | null = null;
+  private piece: { from: number; done: Promise<void> } | null = null;
   private failed = false;
 
   constructor(private readonly opts: RunwayOptions) {}
@@ -40,7 +43,8 @@ export class Runway {
     }
     const end = segment.size + bytes.length;
     // A write reaching the piece being zeroed waits for it, so the zeros never land on records.
-    if (end > this.zeroedTo) await this.settle();
+    // (The next piece starts at or after the end of the zeroed space, past this write.)
+    while (this.piece && end > this.piece.from) await this.piece.done.catch(() => {});
     writeFully(segment.fd, bytes, segment.size);
     await fdatasync(segment.fd);
     segment.size = end;
@@ -67,13 +71,21 @@ export class Runway {
   }
 
   private async extend(s: Segment): Promise<void> {
-    while (this.segment === s && this.zeroedTo - s.size < this.opts.targetBytes && this.zeroedTo < this.opts.limitBytes) {
-      const from = Math.max(this.zeroedTo, s.size);
-      const length = Math.min(PIECE_BYTES, this.opts.targetBytes);
-      zeros ??= new Uint8Array(PIECE_BYTES);
-      await writeAllAsync(s.fd, zeros.subarray(0, length), from);
-      await fdatasync(s.fd);
-      this.zeroedTo = from + length;
+    const length = Math.min(PIECE_BYTES, this.opts.targetBytes);
+    // With no runway left (a new or reopened segment) the first piece starts a little ahead, so
+    // the writes that come meanwhile land before it instead of waiting for it.
+    const lead = Math.min(LEAD_BYTES, length);
+    try {
+      while (this.segment === s && this.zeroedTo - s.size < this.opts.targetBytes && this.zeroedTo < this.opts.limitBytes) {
+        const from = Math.max(this.zeroedTo, s.size + lead);
+        zeros ??= new Uint8Array(PIECE_BYTES);
+        const done = writeAllAsync(s.fd, zeros.subarray(0, length), from).then(() => fdatasync(s.fd));
+        this.piece = { from, done };
+        await done;
+        this.zeroedTo = from + length;
+      }
+    } finally {
+      this.piece = null;
     }
   }
 }
