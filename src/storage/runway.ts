@@ -2,10 +2,10 @@
 //
 // An append that grows a file makes its fdatasync commit the file system's journal too (new size,
 // new blocks); a write into blocks that already exist and lie within the file's size needs only
-// the data flushed. On ext4 with three nodes syncing at once that halves the fdatasync time
-// (bench/README.md, "Zero-filled runway"). So the log keeps a runway of zeros, written and synced
-// in the background a piece at a time, ahead of where its writes land, and recovery reads a run of
-// zeros after the last record as the end of a segment.
+// the data flushed. On ext4 with three nodes syncing at once that cuts the fdatasync time by a
+// third or more (`bench/log_sync.ts`; bench/README.md, fifth session). So the log keeps a runway
+// of zeros, written and synced in the background a piece at a time, ahead of where its writes
+// land, and recovery reads a run of zeros after the last record as the end of a segment.
 import * as fs from "node:fs";
 import { fdatasync, writeFully, type Segment } from "./segment_files";
 
