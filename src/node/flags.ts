@@ -39,7 +39,7 @@ const FLAGS: FlagSpec[] = [
   { name: "max-request-bytes", help: "largest request accepted", default: String(DEFAULT_LIMITS.maxRequestBytes), apply: (c, v) => (c.limits = { ...c.limits, maxRequestBytes: int("max-request-bytes")(v) }) },
   { name: "max-txn-ops", help: "most operations in one transaction", default: String(DEFAULT_LIMITS.maxTxnOps), apply: (c, v) => (c.limits = { ...c.limits, maxTxnOps: int("max-txn-ops")(v) }) },
   { name: "restore", help: "backup file (from Cluster.Snapshot / rbkv snapshot save) to restore into a new one-node cluster; empty dirs only", apply: (c, v) => (c.restoreFrom = v || null) },
-  { name: "memory-soft-limit-mb", help: "resident memory above which the node runs a full garbage collection (at most once a second); 0: never", default: String(DEFAULT_NODE_CONFIG.memorySoftLimitMb), apply: (c, v) => (c.memorySoftLimitMb = int("memory-soft-limit-mb", 0)(v)) },
+  { name: "memory-soft-limit-mb", help: "resident memory above which the node runs a full garbage collection (at most twice a second); 0: never", default: String(DEFAULT_NODE_CONFIG.memorySoftLimitMb), apply: (c, v) => (c.memorySoftLimitMb = int("memory-soft-limit-mb", 0)(v)) },
   { name: "quiet", help: "log only warnings and errors", apply: (c, v) => (c.quiet = v !== "false") },
 ];
 
