@@ -7,15 +7,12 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { arg } from "./lib/args";
+import { quantile } from "./lib/load";
 
 const MODES = ["append", "zero-filled", "fallocate"] as const;
 type Mode = (typeof MODES)[number];
 const FILE_BYTES = 64 << 20;
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
 
 async function writer(mode: Mode, dir: string, syncs: number, bytes: number): Promise<void> {
   const file = path.join(dir, `log-sync-${mode}-${process.pid}`);
@@ -38,10 +35,6 @@ async function writer(mode: Mode, dir: string, syncs: number, bytes: number): Pr
   fs.closeSync(fd);
   fs.unlinkSync(file);
   process.stdout.write(JSON.stringify(times));
-}
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
 }
 
 async function main(): Promise<void> {

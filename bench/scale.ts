@@ -12,15 +12,12 @@ import { PutRequestSchema, RequestOpSchema, TxnRequestSchema } from "../src/gen/
 import { LocalCluster, type LocalNode } from "../src/devtools/local_cluster";
 import { LeanGrpcClient } from "./lib/lean_grpc";
 import { nodeOutput } from "./lib/rbkv_target";
+import { arg } from "./lib/args";
 import { runLoad } from "./lib/load";
 
-const arg = (name: string, d: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : d;
-};
-const KEYS = arg("keys", 1_000_000);
-const VALUE_BYTES = arg("value-bytes", 1024);
-const DURATION_S = arg("duration", 10);
+const KEYS = Number(arg("keys", "1000000"));
+const VALUE_BYTES = Number(arg("value-bytes", "1024"));
+const DURATION_S = Number(arg("duration", "10"));
 const TXN_OPS = 128;
 const enc = new TextEncoder();
 

@@ -16,13 +16,10 @@ import { startServer } from "../src/server";
 import { FakeCluster, FakeKv } from "../test/server/fake_backend";
 import { processCpuSeconds, selfCpuSeconds } from "./lib/cpu";
 import { LeanGrpcClient } from "./lib/lean_grpc";
+import { arg } from "./lib/args";
 
 const GET_PATH = "/rbkv.v1.KV/Get";
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
 
 async function serve(): Promise<void> {
   const kv = new FakeKv();

@@ -52,7 +52,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const before = cpuMarks ?? after;
   const wall = Math.max(1e-9, (Math.min(after.at, end) - before.at) / 1000);
   latencies.sort((a, b) => a - b);
-  const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : 0);
+  const q = (p: number) => quantile(latencies, p);
   return {
     ops: latencies.length,
     opsPerSec: latencies.length / (o.durationMs / 1000),
@@ -63,4 +63,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     clientCpu: (after.self - before.self) / ((after.at - before.at) / 1000 || wall),
     serverCpu: (after.servers - before.servers) / ((after.at - before.at) / 1000 || wall),
   };
+}
+
+/** The value at quantile `q` (0..1) of ascending `sorted`; 0 when empty. */
+export function quantile(sorted: readonly number[], q: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0;
 }

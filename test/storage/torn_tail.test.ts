@@ -49,8 +49,10 @@ describe("torn tail recovery", () => {
   const cases = [
     ["within a segment", 1 << 20, 0],
     ["in a freshly started segment", 500, 0],
-    ["within a segment's zero-filled runway", 1 << 20, 64 << 10],
-    ["in a freshly started segment with a runway", 500, 64 << 10],
+    ["within a segment's zero-filled runway (the rest of the batch left as zeros)", 1 << 20, 64 << 10],
+    // A new segment's first write appends (its runway comes after), so this is a torn append whose
+    // file size reached the disk but whose data did not all: the rest reads as zeros.
+    ["in a freshly started segment, the rest of the batch read back as zeros", 500, 64 << 10],
   ] as const;
   for (const [label, segmentBytes, runwayBytes] of cases) {
     test(`every cut through the last batch ${label} recovers the durable prefix`, async () => {
