@@ -1,14 +1,12 @@
 // One TCP listener for two protocols. gRPC clients speak HTTP/2 cleartext with prior knowledge
 // (they open with the fixed 24-byte HTTP/2 preface); curl and browsers speak HTTP/1.1. We read
-// the first bytes of each connection, put them back on the socket, and hand the socket to a
-// node:http2 or a node:http server with `emit("connection", socket)`: both servers then run as
-// if they had accepted it themselves.
+// the first bytes of each connection, put them back on the socket, and hand the socket to the
+// HTTP/2 connection handler or, with `emit("connection", socket)`, to a node:http server, which
+// then runs as if it had accepted it itself.
 import * as net from "node:net";
 import type * as http from "node:http";
-import type * as http2 from "node:http2";
+import { CONNECTION_PREFACE as HTTP2_PREFACE } from "./h2/frames";
 import type { ServerLogger } from "./logger";
-
-const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 
 /** A connection that has not sent enough to tell its protocol after this long is dropped. */
 export const SNIFF_TIMEOUT_MS = 10_000;
@@ -26,7 +24,8 @@ export interface OnePortOptions {
   host: string;
   port: number;
   http1: http.Server;
-  http2: http2.Http2Server;
+  /** Takes an HTTP/2 connection; its first bytes (the preface) are still to be read. */
+  http2: (socket: net.Socket) => void;
   logger: ServerLogger;
 }
 
@@ -51,7 +50,7 @@ export function listenOnePort(opts: OnePortOptions): Promise<OnePortListener> {
       socket.off("end", onEnd);
       socket.pause();
       socket.unshift(head);
-      if (protocol === "http2") opts.http2.emit("connection", socket);
+      if (protocol === "http2") opts.http2(socket);
       else opts.http1.emit("connection", socket);
       socket.resume();
     };

@@ -1,12 +1,14 @@
 // The client-facing server: gRPC, gRPC-Web and Connect (JSON and binary) for rbkv.v1.KV,
 // rbkv.v1.Cluster and grpc.health.v1.Health, plus an HTML page at GET /, all on one port.
 import * as http from "node:http";
-import * as http2 from "node:http2";
-import { ConnectError, type Interceptor } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type * as net from "node:net";
+import { ConnectError, createConnectRouter, type ConnectRouterOptions, type Interceptor } from "@connectrpc/connect";
+import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
 import type { ClusterApi, KvApi, Limits, NodeIdentity } from "../node/api";
 import { applyCors, type AllowedOrigins } from "./cors";
-import { installFastUnary } from "./fast_unary";
+import { fastUnary } from "./fast_unary";
+import { H2Connection } from "./h2/connection";
+import { serveH2Streams } from "./h2_serve";
 import type { HealthStatus } from "./health_service";
 import { parseListenAddr } from "./listen_addr";
 import { consoleLogger, type ServerLogger } from "./logger";
@@ -60,8 +62,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const corsOrigins = opts.corsOrigins ?? "*";
   const shutdown = new AbortController();
 
-  const rpc = connectNodeAdapter({
-    routes: registerRoutes(opts),
+  const routerOptions: ConnectRouterOptions = {
     readMaxBytes: opts.limits.maxRequestBytes,
     // Strict JSON: an unknown field or enum name is a client mistake (INVALID_ARGUMENT), not silently
     // read as its default (an unknown consistency must not quietly become linearizable).
@@ -71,6 +72,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     connect: true,
     shutdownSignal: shutdown.signal,
     interceptors: [logUnexpectedErrors(logger)],
+    acceptCompression: [compressionGzip, compressionBrotli],
+  };
+  const rpc = connectNodeAdapter({
+    ...routerOptions,
+    routes: registerRoutes(opts),
     fallback: (req, res) => {
       if ((req.method === "GET" || req.method === "HEAD") && isPagePath(req.url)) {
         servePage(page, req, res).catch((err: unknown) => {
@@ -90,17 +96,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     rpc(req, res);
   };
   const http1 = http.createServer(handle);
-  const h2 = http2.createServer(handle);
-  installFastUnary(h2, opts.kv, opts.limits);
-  const sessions = new Set<http2.ServerHttp2Session>();
-  h2.on("session", (s) => {
-    sessions.add(s);
-    s.on("close", () => sessions.delete(s));
-  });
-  for (const server of [http1, h2]) server.on("error", (err) => logger.error(`http server error: ${err.message}`));
+  http1.on("error", (err) => logger.error(`http server error: ${err.message}`));
+
+  // HTTP/2 (gRPC clients; browsers use HTTP/1.1) is served by our own connection handling: the
+  // hot unary calls on the lean path, every other RPC by the same connect-es handlers as above.
+  const router = createConnectRouter(routerOptions);
+  registerRoutes(opts)(router);
+  const serveStream = serveH2Streams(fastUnary(opts.kv, opts.limits), router.handlers, logger);
+  const sessions = new Set<H2Connection>();
+  const http2 = (socket: net.Socket): void => {
+    const connection = new H2Connection(socket, serveStream, () => sessions.delete(connection));
+    sessions.add(connection);
+  };
 
   const { host, port } = parseListenAddr(opts.listenAddr);
-  const listener = await listenOnePort({ host, port, http1, http2: h2, logger });
+  const listener = await listenOnePort({ host, port, http1, http2, logger });
   logger.info(`rbkv ${opts.identity.id} serving gRPC, gRPC-Web and Connect on ${host}:${listener.port}`);
 
   let closing: Promise<void> | undefined;

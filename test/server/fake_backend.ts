@@ -216,6 +216,7 @@ export class FakeCluster implements ClusterApi {
   readonly calls: string[] = [];
   /** Chunks a snapshot sends; it then waits for abort if `snapshotHangs`. */
   snapshotChunks = 3;
+  snapshotChunkBytes = 16;
   snapshotHangs = false;
 
   constructor(private readonly kv: FakeKv) {}
@@ -257,8 +258,8 @@ export class FakeCluster implements ClusterApi {
         const last = i === this.snapshotChunks - 1;
         yield create(SnapshotResponseSchema, {
           header: i === 0 ? this.kv.header() : undefined,
-          blob: new Uint8Array(16).fill(i),
-          remainingBytes: BigInt((this.snapshotChunks - 1 - i) * 16),
+          blob: new Uint8Array(this.snapshotChunkBytes).fill(i),
+          remainingBytes: BigInt((this.snapshotChunks - 1 - i) * this.snapshotChunkBytes),
           checksum: last && !this.snapshotHangs ? new Uint8Array(32).fill(9) : new Uint8Array(),
         });
       }

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { EntryType, type Entry } from "../../src/raft/types";
+import { mulberry32 } from "../../src/shared/mulberry32";
 import { readRecord, type RecordType } from "../../src/storage/record";
 
 export function tempDir(): string {
@@ -12,17 +13,8 @@ export function removeDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG. */
+export const rng = mulberry32;
 
 export function entry(index: number, term: number, size = 16, fill = index): Entry {
   const data = new Uint8Array(size);

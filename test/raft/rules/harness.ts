@@ -1,3 +1,4 @@
+import { mulberry32 } from "../../../src/shared/mulberry32";
 import { MemoryStorage } from "../../../src/raft/memory_storage";
 import { Raft } from "../../../src/raft/raft";
 import {
@@ -14,17 +15,8 @@ import {
   type ReadState,
 } from "../../../src/raft/types";
 
-/** A seeded PRNG (mulberry32) so rule tests are repeatable. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG so rule tests are repeatable. */
+export const seededRandom = mulberry32;
 
 export interface TestNode {
   id: NodeId;

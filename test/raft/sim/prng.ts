@@ -1,6 +1,8 @@
 // Seeded pseudo-random numbers for the simulation. Every random choice in a run comes from a Rng
 // derived from the seed, so a seed replays exactly.
 
+import { mulberry32 } from "../../../src/shared/mulberry32";
+
 /** splitmix32 finalizer: spreads a 32-bit value over all bits. */
 function mix32(x: number): number {
   x = (x + 0x9e3779b9) >>> 0;
@@ -18,22 +20,15 @@ function hashLabel(label: string): number {
   return h >>> 0;
 }
 
-/** mulberry32: small, fast, good enough for scheduling decisions. */
+/** Seeded choices (mulberry32 underneath): small, fast, good enough for scheduling decisions. */
 export class Rng {
-  private state: number;
   private readonly base: number;
+  /** A uniform float in [0, 1). */
+  readonly next: () => number;
 
   constructor(seed: number) {
     this.base = mix32(seed >>> 0);
-    this.state = this.base;
-  }
-
-  /** A uniform float in [0, 1). */
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = mulberry32(this.base);
   }
 
   /** An integer in [lo, hi], both inclusive. */

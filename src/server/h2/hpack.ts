@@ -1,0 +1,199 @@
+// HPACK (RFC 7541) for the server side of an HTTP/2 connection: a full decoder (static and
+// dynamic table, Huffman strings) for request headers, and an encoder that needs no state (every
+// field is a literal that is never added to the table; names from the static table where they
+// are there), which is all a server sending a handful of fixed response headers needs.
+import { HuffmanError, huffmanDecode } from "./huffman";
+
+const STATIC_TABLE: readonly (readonly [string, string])[] = [
+  [":authority", ""], [":method", "GET"], [":method", "POST"], [":path", "/"], [":path", "/index.html"],
+  [":scheme", "http"], [":scheme", "https"], [":status", "200"], [":status", "204"], [":status", "206"],
+  [":status", "304"], [":status", "400"], [":status", "404"], [":status", "500"], ["accept-charset", ""],
+  ["accept-encoding", "gzip, deflate"], ["accept-language", ""], ["accept-ranges", ""], ["accept", ""],
+  ["access-control-allow-origin", ""], ["age", ""], ["allow", ""], ["authorization", ""], ["cache-control", ""],
+  ["content-disposition", ""], ["content-encoding", ""], ["content-language", ""], ["content-length", ""],
+  ["content-location", ""], ["content-range", ""], ["content-type", ""], ["cookie", ""], ["date", ""],
+  ["etag", ""], ["expect", ""], ["expires", ""], ["from", ""], ["host", ""], ["if-match", ""],
+  ["if-modified-since", ""], ["if-none-match", ""], ["if-range", ""], ["if-unmodified-since", ""],
+  ["last-modified", ""], ["link", ""], ["location", ""], ["max-forwards", ""], ["proxy-authenticate", ""],
+  ["proxy-authorization", ""], ["range", ""], ["referer", ""], ["refresh", ""], ["retry-after", ""],
+  ["server", ""], ["set-cookie", ""], ["strict-transport-security", ""], ["transfer-encoding", ""],
+  ["user-agent", ""], ["vary", ""], ["via", ""], ["www-authenticate", ""],
+];
+
+/** A field's size as the table counts it: name and value octets plus 32 (RFC 7541 4.1). */
+const ENTRY_OVERHEAD = 32;
+
+export class HpackError extends Error {}
+
+export type HeaderField = [name: string, value: string];
+
+const latin1 = new TextDecoder("latin1");
+function text(bytes: Uint8Array): string {
+  return latin1.decode(bytes);
+}
+
+/** The decoding side of one connection: its dynamic table lives as long as the connection. */
+export class HpackDecoder {
+  /** Newest first. */
+  private table: HeaderField[] = [];
+  private tableSize = 0;
+  private maxTableSize: number;
+
+  constructor(
+    /** SETTINGS_HEADER_TABLE_SIZE this side announced: the most the peer may set the table to. */
+    private readonly settingsMaxTableSize = 4096,
+    /** Decoded header list size (RFC 7540 6.5.2 counting) above which decoding fails. */
+    private readonly maxHeaderListSize = 64 << 10,
+  ) {
+    this.maxTableSize = settingsMaxTableSize;
+  }
+
+  /** Decodes one complete header block (HEADERS plus any CONTINUATION payloads, concatenated). */
+  decode(block: Uint8Array): HeaderField[] {
+    const fields: HeaderField[] = [];
+    let listSize = 0;
+    let pos = 0;
+    let sawField = false;
+    const integer = (prefixBits: number): number => {
+      const mask = (1 << prefixBits) - 1;
+      let value = block[pos++] & mask;
+      if (value < mask) return value;
+      let shift = 0;
+      for (;;) {
+        if (pos >= block.length) throw new HpackError("truncated integer");
+        const b = block[pos++];
+        value += (b & 0x7f) * 2 ** shift;
+        shift += 7;
+        if (value > 0x7fffffff) throw new HpackError("integer too large");
+        if ((b & 0x80) === 0) return value;
+      }
+    };
+    const string = (): string => {
+      if (pos >= block.length) throw new HpackError("truncated string");
+      const huffman = (block[pos] & 0x80) !== 0;
+      const length = integer(7);
+      if (pos + length > block.length) throw new HpackError("truncated string");
+      const raw = block.subarray(pos, pos + length);
+      pos += length;
+      if (!huffman) return text(raw);
+      try {
+        return text(huffmanDecode(raw));
+      } catch (err) {
+        throw new HpackError(err instanceof HuffmanError ? err.message : String(err));
+      }
+    };
+    const emit = (name: string, value: string): void => {
+      listSize += name.length + value.length + ENTRY_OVERHEAD;
+      if (listSize > this.maxHeaderListSize) throw new HpackError(`header list over ${this.maxHeaderListSize} bytes`);
+      fields.push([name, value]);
+      sawField = true;
+    };
+    while (pos < block.length) {
+      const b = block[pos];
+      if (b & 0x80) {
+        const [name, value] = this.entry(integer(7));
+        emit(name, value);
+      } else if (b & 0x40) {
+        const index = integer(6);
+        const name = index === 0 ? string() : this.entry(index)[0];
+        const value = string();
+        this.add(name, value);
+        emit(name, value);
+      } else if (b & 0x20) {
+        if (sawField) throw new HpackError("table size update after a header field");
+        const size = integer(5);
+        if (size > this.settingsMaxTableSize) throw new HpackError(`table size ${size} over the announced ${this.settingsMaxTableSize}`);
+        this.maxTableSize = size;
+        this.evict(0);
+      } else {
+        // Literal without indexing (0000) or never indexed (0001): same layout, 4-bit prefix.
+        const index = integer(4);
+        const name = index === 0 ? string() : this.entry(index)[0];
+        emit(name, string());
+      }
+    }
+    return fields;
+  }
+
+  private entry(index: number): HeaderField | readonly [string, string] {
+    if (index === 0) throw new HpackError("index 0");
+    if (index <= STATIC_TABLE.length) return STATIC_TABLE[index - 1];
+    const field = this.table[index - STATIC_TABLE.length - 1];
+    if (!field) throw new HpackError(`index ${index} is past the dynamic table`);
+    return field;
+  }
+
+  private add(name: string, value: string): void {
+    const size = name.length + value.length + ENTRY_OVERHEAD;
+    this.evict(size);
+    if (size > this.maxTableSize) return; // An entry larger than the table empties it (4.4).
+    this.table.unshift([name, value]);
+    this.tableSize += size;
+  }
+
+  /** Drops the oldest entries until `room` more bytes fit. */
+  private evict(room: number): void {
+    while (this.table.length > 0 && this.tableSize + room > this.maxTableSize) {
+      const [name, value] = this.table.pop()!;
+      this.tableSize -= name.length + value.length + ENTRY_OVERHEAD;
+    }
+  }
+}
+
+const STATIC_NAME_INDEX = new Map<string, number>();
+STATIC_TABLE.forEach(([name], i) => {
+  if (!STATIC_NAME_INDEX.has(name)) STATIC_NAME_INDEX.set(name, i + 1);
+});
+const STATUS_200 = 8;
+
+function pushInteger(out: number[], value: number, prefixBits: number, firstByte: number): void {
+  const max = (1 << prefixBits) - 1;
+  if (value < max) {
+    out.push(firstByte | value);
+    return;
+  }
+  out.push(firstByte | max);
+  value -= max;
+  while (value >= 128) {
+    out.push((value % 128) + 128);
+    value = Math.floor(value / 128);
+  }
+  out.push(value);
+}
+
+function pushString(out: number[], s: string): void {
+  const bytes = Buffer.from(s, "latin1");
+  pushInteger(out, bytes.length, 7, 0);
+  for (const b of bytes) out.push(b);
+}
+
+/** A header list encoded once, for answers that repeat it (the fixed headers of a gRPC answer). */
+export class EncodedHeaders {
+  readonly block: Uint8Array;
+  constructor(fields: readonly HeaderField[]) {
+    this.block = encodeHeaders(fields);
+  }
+}
+
+/**
+ * Encodes a header list without touching any table: ":status: 200" as its static index, every
+ * other field as a literal never added to the table. Names must be lowercase.
+ */
+export function encodeHeaders(fields: readonly HeaderField[]): Uint8Array {
+  const out: number[] = [];
+  for (const [name, value] of fields) {
+    if (name === ":status" && value === "200") {
+      out.push(0x80 | STATUS_200);
+      continue;
+    }
+    const index = STATIC_NAME_INDEX.get(name);
+    if (index !== undefined) {
+      pushInteger(out, index, 4, 0x00);
+    } else {
+      out.push(0x00);
+      pushString(out, name);
+    }
+    pushString(out, value);
+  }
+  return Uint8Array.from(out);
+}
