@@ -341,3 +341,23 @@ describe("HTTP/2 answers larger than every window, through real clients", () => 
     });
   }
 });
+
+describe("HTTP/2 requests the handlers cannot take", () => {
+  test("a header value a Headers object refuses resets that stream only", async () => {
+    const h = await startHarness();
+    const c = new RawClient(h.port);
+    try {
+      c.start();
+      const bad = encodeHeaders([[":method", "POST"], [":scheme", "http"], [":path", "/rbkv.v1.Cluster/Status"], ["content-type", "application/grpc"], ["x-bad", "a\nb"]]);
+      c.send(c.frame(FrameType.Headers, Flag.EndHeaders | Flag.EndStream, 1, bad));
+      const rst = await c.until((f) => f.type === FrameType.RstStream || f.type === FrameType.GoAway);
+      expect(rst.type).toBe(FrameType.RstStream);
+      c.send(c.frame(FrameType.Headers, Flag.EndHeaders, 3, grpcRequestHeaders("/rbkv.v1.KV/Get")), c.frame(FrameType.Data, Flag.EndStream, 3, getBody("k")));
+      const answer = await c.until((f) => f.type === FrameType.Headers && f.stream === 3);
+      expect(new HpackDecoder().decode(answer.payload)).toContainEqual([":status", "200"]);
+    } finally {
+      c.close();
+      await h.server.close();
+    }
+  });
+});

@@ -249,7 +249,14 @@ export class H2Connection {
     }
     this.streams.set(streamId, stream);
     if (endStream) stream.remoteEnded = true;
-    this.onStream(stream);
+    try {
+      this.onStream(stream);
+    } catch {
+      // A request the handler could not even take (e.g. header bytes a Headers object refuses)
+      // costs its own stream, not the connection.
+      this.resetStream(streamId, ErrorCode.ProtocolError);
+      return;
+    }
     if (endStream) stream.deliverEnd();
   }
 
