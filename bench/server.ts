@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 // `npx bun bench/server.ts`: requests/s for a no-op-ish Get through the client-facing server
 // (src/server) over a fake in-memory backend, so the figure is the cost of the server itself:
-// sniffing, node:http2 / node:http, connect-node, protobuf-es and validation.
+// sniffing, HTTP/2 (src/server/h2) or node:http, connect-node, protobuf-es and validation.
 // The server runs in a child process; its CPU time is read from /proc, so "server us/call" is
 // independent of how much CPU the client side burns. 16 requests in flight, 5 s, 3 repetitions.
 //

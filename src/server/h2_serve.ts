@@ -1,19 +1,29 @@
 // What an HTTP/2 stream gets: the lean path for the hot unary calls, connect-es (as "universal"
-// handlers: gRPC, gRPC-Web and Connect, streaming included) for every other RPC, 404 for the rest.
+// handlers: gRPC, gRPC-Web and Connect, streaming included) for every other RPC, the node page for
+// GET / and /dashboard/, 404 for the rest.
 import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import type { HeaderField } from "./h2/hpack";
 import type { H2Stream } from "./h2/stream";
 import type { ServerLogger } from "./logger";
+import { isPagePath, pageResponse, type PageFn } from "./page";
 
 export function serveH2Streams(
   fast: (stream: H2Stream) => boolean,
   handlers: readonly UniversalHandler[],
+  page: PageFn,
   logger: ServerLogger,
 ): (stream: H2Stream) => void {
   const byPath = new Map(handlers.map((h) => [h.requestPath, h]));
   return (stream) => {
     if (fast(stream)) return;
     const handler = byPath.get(stream.path.split("?", 1)[0]);
+    if (!handler && (stream.method === "GET" || stream.method === "HEAD") && isPagePath(stream.path)) {
+      servePage(stream, page).catch((err: unknown) => {
+        logger.error(`GET ${stream.path} failed on HTTP/2: ${String(err)}`);
+        stream.reset();
+      });
+      return;
+    }
     if (!handler) {
       stream.respond([[":status", "404"], ["content-type", "text/plain"]]);
       stream.writeNow(Buffer.from("not found\n"));
@@ -29,14 +39,27 @@ export function serveH2Streams(
   };
 }
 
-function universalRequest(stream: H2Stream): UniversalServerRequest {
+async function servePage(stream: H2Stream, page: PageFn): Promise<void> {
+  const { header, url } = requestLine(stream);
+  const { status, headers, body } = await pageResponse(page, new Request(url, { method: stream.method, headers: header }));
+  stream.respond([[":status", String(status)], ...headers]);
+  if (stream.method !== "HEAD") stream.writeNow(body);
+  stream.end(null);
+}
+
+function requestLine(stream: H2Stream): { header: Headers; url: string } {
   const header = new Headers();
   for (const [name, value] of stream.fields) header.append(name, value);
   const authority = stream.authority || header.get("host") || "localhost";
+  return { header, url: `http://${authority}${stream.path}` };
+}
+
+function universalRequest(stream: H2Stream): UniversalServerRequest {
+  const { header, url } = requestLine(stream);
   return {
     httpVersion: "2.0",
     method: stream.method,
-    url: `http://${authority}${stream.path}`,
+    url,
     header,
     body: requestBody(stream),
     signal: stream.signal,

@@ -40,15 +40,21 @@ function toFetchRequest(req: NodeRequest): Request {
   return new Request(`http://${host}${req.url ?? "/"}`, { method: req.method, headers });
 }
 
-export async function servePage(page: PageFn, req: NodeRequest, res: NodeResponse): Promise<void> {
-  const out = await page(toFetchRequest(req));
+/** What the page function answers for `request`, as status, headers and body bytes. */
+export async function pageResponse(page: PageFn, request: Request): Promise<{ status: number; headers: [string, string][]; body: Buffer }> {
+  const out = await page(request);
   const response =
     typeof out === "string" ? new Response(out, { headers: { "content-type": "text/html; charset=utf-8" } }) : out;
   const body = Buffer.from(await response.arrayBuffer());
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, name) => (headers[name] = value));
-  headers["content-length"] = String(body.length);
-  res.writeHead(response.status, headers);
+  const headers: [string, string][] = [];
+  response.headers.forEach((value, name) => headers.push([name, value]));
+  headers.push(["content-length", String(body.length)]);
+  return { status: response.status, headers, body };
+}
+
+export async function servePage(page: PageFn, req: NodeRequest, res: NodeResponse): Promise<void> {
+  const { status, headers, body } = await pageResponse(page, toFetchRequest(req));
+  res.writeHead(status, Object.fromEntries(headers));
   if (req.method === "HEAD") res.end();
   else res.end(body);
 }

@@ -102,7 +102,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // hot unary calls on the lean path, every other RPC by the same connect-es handlers as above.
   const router = createConnectRouter(routerOptions);
   registerRoutes(opts)(router);
-  const serveStream = serveH2Streams(fastUnary(opts.kv, opts.limits), router.handlers, logger);
+  const serveStream = serveH2Streams(fastUnary(opts.kv, opts.limits), router.handlers, page, logger);
   const sessions = new Set<H2Connection>();
   const http2 = (socket: net.Socket): void => {
     const connection = new H2Connection(socket, serveStream, () => sessions.delete(connection));

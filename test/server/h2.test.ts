@@ -6,9 +6,11 @@ import * as net from "node:net";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Cluster } from "../../src/gen/rbkv/v1/cluster_pb";
 import { GetRequestSchema, GetResponseSchema, KV, PutRequestSchema } from "../../src/gen/rbkv/v1/kv_pb";
+import { H2Connection } from "../../src/server/h2/connection";
 import { CONNECTION_PREFACE, ErrorCode, Flag, frameHeader, FrameType, Setting, settingsFrame, windowUpdateFrame } from "../../src/server/h2/frames";
 import { encodeHeaders, HpackDecoder, HpackError, type HeaderField } from "../../src/server/h2/hpack";
 import { huffmanCodes, huffmanDecode } from "../../src/server/h2/huffman";
+import type { H2Stream } from "../../src/server/h2/stream";
 import { makeClient } from "./clients";
 import { startHarness, type Harness } from "./harness";
 
@@ -355,6 +357,54 @@ describe("HTTP/2 requests the handlers cannot take", () => {
       c.send(c.frame(FrameType.Headers, Flag.EndHeaders, 3, grpcRequestHeaders("/rbkv.v1.KV/Get")), c.frame(FrameType.Data, Flag.EndStream, 3, getBody("k")));
       const answer = await c.until((f) => f.type === FrameType.Headers && f.stream === 3);
       expect(new HpackDecoder().decode(answer.payload)).toContainEqual([":status", "200"]);
+    } finally {
+      c.close();
+      await h.server.close();
+    }
+  });
+});
+
+describe("HTTP/2 bounds and the page", () => {
+  test("half-sent requests past the connection's budget are reset, and their bytes released", async () => {
+    const streams: H2Stream[] = [];
+    const server = net.createServer((socket) => {
+      new H2Connection(socket, (s) => streams.push(s), () => {}, { maxIncompleteRequestBytes: 40_000 });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const c = new RawClient((server.address() as net.AddressInfo).port);
+    try {
+      c.start();
+      const piece = Buffer.alloc(15_000);
+      for (const id of [1, 3, 5]) c.send(c.frame(FrameType.Headers, Flag.EndHeaders, id, grpcRequestHeaders("/x")), c.frame(FrameType.Data, 0, id, piece));
+      const rst = await c.until((f) => f.type === FrameType.RstStream);
+      expect(rst.stream).toBe(5);
+      expect(rst.payload.readUInt32BE(0)).toBe(ErrorCode.EnhanceYourCalm);
+      // Stream 1 finishing releases its bytes: another 15,000 fit again.
+      c.send(c.frame(FrameType.Data, Flag.EndStream, 1, Buffer.alloc(0)));
+      c.send(c.frame(FrameType.Headers, Flag.EndHeaders, 7, grpcRequestHeaders("/x")), c.frame(FrameType.Data, 0, 7, piece), c.frame(FrameType.Ping, 0, 0, Buffer.alloc(8)));
+      const next = await c.until((f) => f.type === FrameType.RstStream || f.type === FrameType.Ping);
+      expect(next.type).toBe(FrameType.Ping);
+      expect(streams.map((s) => s.id)).toEqual([1, 3, 5, 7]);
+    } finally {
+      c.close();
+      server.close();
+    }
+  });
+
+  test("GET / over HTTP/2 answers the node page", async () => {
+    const h = await startHarness();
+    const c = new RawClient(h.port);
+    try {
+      c.start();
+      c.send(c.frame(FrameType.Headers, Flag.EndHeaders | Flag.EndStream, 1, encodeHeaders([[":method", "GET"], [":scheme", "http"], [":path", "/"], [":authority", "x"]])));
+      const headers = await c.until((f) => f.type === FrameType.Headers);
+      expect(new HpackDecoder().decode(headers.payload)).toContainEqual([":status", "200"]);
+      let html = "";
+      await c.until((f) => {
+        if (f.type === FrameType.Data) html += f.payload.toString();
+        return f.type === FrameType.Data && (f.flags & Flag.EndStream) !== 0;
+      });
+      expect(html).toContain("rbkv node node-under-test");
     } finally {
       c.close();
       await h.server.close();

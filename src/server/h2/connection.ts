@@ -28,6 +28,11 @@ export interface H2ConnectionOptions {
   maxHeaderListBytes?: number;
   /** Receive window announced for each stream and, scaled up, for the connection. */
   streamWindowBytes?: number;
+  /**
+   * Body bytes the connection may hold for requests still incomplete (default 64 MiB); the stream
+   * that would go over is reset (ENHANCE_YOUR_CALM), so half-sent requests cannot pile up memory.
+   */
+  maxIncompleteRequestBytes?: number;
 }
 
 /** A connection-level failure: GOAWAY with this code, then the socket closes. */
@@ -44,12 +49,14 @@ const MAX_FRAME_SIZE = DEFAULT_MAX_FRAME_SIZE;
 /** Socket bytes waiting for the kernel above which DATA waits for "drain". */
 const SOCKET_HIGH_WATER = 1 << 20;
 
+
 export class H2Connection {
   private readonly streams = new Map<number, H2Stream>();
   private readonly decoder: HpackDecoder;
   private readonly maxStreams: number;
   private readonly streamWindow: number;
   private readonly connectionWindow: number;
+  private readonly maxIncompleteRequestBytes: number;
   private inbox: Buffer = Buffer.alloc(0);
   private prefaceSeen = false;
   private lastStreamId = 0;
@@ -69,6 +76,8 @@ export class H2Connection {
   // Receive side: bytes taken in and not yet given back with WINDOW_UPDATE.
   private unackedConnectionBytes = 0;
   private readonly unackedStreams = new Map<H2Stream, number>();
+  /** Body bytes of requests whose END_STREAM has not come yet. */
+  private incompleteRequestBytes = 0;
 
   constructor(
     private readonly socket: net.Socket,
@@ -78,6 +87,7 @@ export class H2Connection {
   ) {
     this.maxStreams = options.maxConcurrentStreams ?? 1000;
     this.streamWindow = options.streamWindowBytes ?? 1 << 20;
+    this.maxIncompleteRequestBytes = options.maxIncompleteRequestBytes ?? 64 << 20;
     this.decoder = new HpackDecoder(4096, options.maxHeaderListBytes ?? 64 << 10);
     this.queue(
       settingsFrame([
@@ -276,13 +286,22 @@ export class H2Connection {
       return;
     }
     const endStream = (flags & Flag.EndStream) !== 0;
-    if (!endStream) this.unackedStreams.set(stream, (this.unackedStreams.get(stream) ?? 0) + payload.length);
+    if (!endStream) {
+      this.unackedStreams.set(stream, (this.unackedStreams.get(stream) ?? 0) + payload.length);
+      stream.incompleteBytes += data.length;
+      this.incompleteRequestBytes += data.length;
+      if (this.incompleteRequestBytes > this.maxIncompleteRequestBytes) {
+        this.resetStream(streamId, ErrorCode.EnhanceYourCalm);
+        return;
+      }
+    }
     if (data.length > 0) stream.deliverData(data);
     if (endStream) this.remoteEnd(stream);
   }
 
   private remoteEnd(stream: H2Stream): void {
     stream.remoteEnded = true;
+    this.releaseIncomplete(stream);
     this.unackedStreams.delete(stream);
     stream.deliverEnd();
     if (stream.localEnded) this.forget(stream.id);
@@ -422,9 +441,15 @@ export class H2Connection {
     }
   }
 
+  private releaseIncomplete(stream: H2Stream): void {
+    this.incompleteRequestBytes -= stream.incompleteBytes;
+    stream.incompleteBytes = 0;
+  }
+
   private forget(streamId: number): void {
     const stream = this.streams.get(streamId);
     if (!stream) return;
+    this.releaseIncomplete(stream);
     this.streams.delete(streamId);
     this.waiting.delete(stream);
     this.unackedStreams.delete(stream);

@@ -23,6 +23,8 @@ export class H2Stream {
   localEnded = false;
   closed = false;
   sendWindow: number;
+  /** Request body bytes received while the request is still incomplete (the connection bounds their sum). */
+  incompleteBytes = 0;
   /** Called for each piece of the request body, and with null at its end. */
   private listener: ((chunk: Uint8Array | null) => void) | null = null;
   private early: (Uint8Array | null)[] = [];
