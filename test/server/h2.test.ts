@@ -411,3 +411,50 @@ describe("HTTP/2 bounds and the page", () => {
     }
   });
 });
+
+describe("HTTP/2 rapid reset", () => {
+  test("a client that opens and resets streams faster than the budget loses the connection", async () => {
+    const opened: number[] = [];
+    const server = net.createServer((socket) => {
+      new H2Connection(socket, (s) => opened.push(s.id), () => {}, { maxClientResets: 50, resetWindowMs: 60_000 });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const c = new RawClient((server.address() as net.AddressInfo).port);
+    try {
+      c.start();
+      const frames: Buffer[] = [];
+      for (let i = 0; i < 60; i++) {
+        const id = 2 * i + 1;
+        frames.push(c.frame(FrameType.Headers, Flag.EndHeaders, id, grpcRequestHeaders("/x")), c.frame(FrameType.RstStream, 0, id, Buffer.from([0, 0, 0, ErrorCode.Cancel])));
+      }
+      c.send(...frames);
+      const goAway = await c.until((f) => f.type === FrameType.GoAway);
+      expect(goAwayCode(goAway)).toBe(ErrorCode.EnhanceYourCalm);
+      expect(opened.length).toBe(51);
+    } finally {
+      c.close();
+      server.close();
+    }
+  });
+
+  test("resets within the budget are fine", async () => {
+    const server = net.createServer((socket) => {
+      new H2Connection(socket, () => {}, () => {}, { maxClientResets: 50, resetWindowMs: 60_000 });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const c = new RawClient((server.address() as net.AddressInfo).port);
+    try {
+      c.start();
+      for (let i = 0; i < 50; i++) {
+        const id = 2 * i + 1;
+        c.send(c.frame(FrameType.Headers, Flag.EndHeaders, id, grpcRequestHeaders("/x")), c.frame(FrameType.RstStream, 0, id, Buffer.from([0, 0, 0, ErrorCode.Cancel])));
+      }
+      c.send(c.frame(FrameType.Ping, 0, 0, Buffer.alloc(8)));
+      const f = await c.until((x) => x.type === FrameType.Ping || x.type === FrameType.GoAway);
+      expect(f.type).toBe(FrameType.Ping);
+    } finally {
+      c.close();
+      server.close();
+    }
+  });
+});

@@ -33,6 +33,13 @@ export interface H2ConnectionOptions {
    * that would go over is reset (ENHANCE_YOUR_CALM), so half-sent requests cannot pile up memory.
    */
   maxIncompleteRequestBytes?: number;
+  /**
+   * Streams the client may reset before their answer within `resetWindowMs` (default 1,000 in
+   * 10 s); past it the connection is closed (ENHANCE_YOUR_CALM): opening and resetting streams
+   * costs the client nothing and the server a handler call each ("rapid reset").
+   */
+  maxClientResets?: number;
+  resetWindowMs?: number;
 }
 
 /** A connection-level failure: GOAWAY with this code, then the socket closes. */
@@ -57,6 +64,10 @@ export class H2Connection {
   private readonly streamWindow: number;
   private readonly connectionWindow: number;
   private readonly maxIncompleteRequestBytes: number;
+  private readonly maxClientResets: number;
+  private readonly resetWindowMs: number;
+  private resetWindowStart = 0;
+  private resetsInWindow = 0;
   private inbox: Buffer = Buffer.alloc(0);
   private prefaceSeen = false;
   private lastStreamId = 0;
@@ -88,6 +99,8 @@ export class H2Connection {
     this.maxStreams = options.maxConcurrentStreams ?? 1000;
     this.streamWindow = options.streamWindowBytes ?? 1 << 20;
     this.maxIncompleteRequestBytes = options.maxIncompleteRequestBytes ?? 64 << 20;
+    this.maxClientResets = options.maxClientResets ?? 1000;
+    this.resetWindowMs = options.resetWindowMs ?? 10_000;
     this.decoder = new HpackDecoder(4096, options.maxHeaderListBytes ?? 64 << 10);
     this.queue(
       settingsFrame([
@@ -168,6 +181,7 @@ export class H2Connection {
         if (streamId === 0) throw new ConnectionError(ErrorCode.ProtocolError, "RST_STREAM on stream 0");
         if (payload.length !== 4) throw new ConnectionError(ErrorCode.FrameSizeError, "RST_STREAM length");
         if (streamId > this.lastStreamId) throw new ConnectionError(ErrorCode.ProtocolError, "RST_STREAM on an idle stream");
+        if (this.streams.has(streamId)) this.countClientReset();
         this.streams.get(streamId)?.abort(`the client reset the stream (code ${payload.readUInt32BE(0)})`);
         this.forget(streamId);
         return;
@@ -190,6 +204,15 @@ export class H2Connection {
       default:
         return; // Unknown frame types are ignored (RFC 9113 5.5).
     }
+  }
+
+  private countClientReset(): void {
+    const now = Date.now();
+    if (now - this.resetWindowStart > this.resetWindowMs) {
+      this.resetWindowStart = now;
+      this.resetsInWindow = 0;
+    }
+    if (++this.resetsInWindow > this.maxClientResets) throw new ConnectionError(ErrorCode.EnhanceYourCalm, "too many streams reset by the client");
   }
 
   /** Strips padding (and the priority fields of HEADERS) from a payload. */
