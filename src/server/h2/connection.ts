@@ -118,10 +118,6 @@ export class H2Connection {
     socket.on("error", () => this.teardown());
   }
 
-  get activeStreams(): number {
-    return this.streams.size;
-  }
-
   /** Graceful close: no new streams; the socket ends when the open ones finish. */
   close(): void {
     if (this.closed || this.goingAway) return;

@@ -151,10 +151,10 @@ export class H2Stream {
   }
 
   /**
-   * Frames as much queued data as the windows allow through `emit`; then, with nothing left, the
-   * trailers. True when the stream has nothing more to send.
+   * @internal Frames as much queued data as the windows allow through `emit`; then, with nothing
+   * left, the end of the response. True when the stream has nothing more to send.
    */
-  /** @internal */ flushPending(connectionWindow: number, maxFrame: number, emit: (header: Buffer, data: Uint8Array) => void): boolean {
+  flushPending(connectionWindow: number, maxFrame: number, emit: (header: Buffer, data: Uint8Array) => void): boolean {
     while (this.pending.length > 0) {
       const p = this.pending[0];
       const left = p.data.length - p.offset;
