@@ -33,8 +33,10 @@ export function serveH2Streams(
     handler(universalRequest(stream))
       .then((res) => writeResponse(stream, res))
       .catch((err: unknown) => {
+        // A client that went away mid-call (a watcher disconnecting) is not a server failure.
+        if (stream.aborted) return;
         logger.error(`${handler.service.typeName}/${handler.method.name} failed on HTTP/2: ${err instanceof Error ? err.stack : String(err)}`);
-        if (!stream.aborted) stream.reset();
+        stream.reset();
       });
   };
 }

@@ -173,6 +173,8 @@ describe("streams and shutdown", () => {
     await aborted;
     await Bun.sleep(20);
     expect(h.kv.log.streamsOpen).toBe(0);
+    // A client going away is not a server error.
+    expect(h.logged).toEqual([]);
     c.close();
   });
 
