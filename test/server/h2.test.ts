@@ -6,7 +6,7 @@ import * as net from "node:net";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Cluster } from "../../src/gen/rbkv/v1/cluster_pb";
 import { GetRequestSchema, GetResponseSchema, KV, PutRequestSchema } from "../../src/gen/rbkv/v1/kv_pb";
-import { H2Connection } from "../../src/server/h2/connection";
+import { H2Connection, type H2ConnectionOptions } from "../../src/server/h2/connection";
 import { CONNECTION_PREFACE, ErrorCode, Flag, frameHeader, FrameType, Setting, settingsFrame, windowUpdateFrame } from "../../src/server/h2/frames";
 import { encodeHeaders, HpackDecoder, HpackError, type HeaderField } from "../../src/server/h2/hpack";
 import { huffmanCodes, huffmanDecode } from "../../src/server/h2/huffman";
@@ -364,16 +364,26 @@ describe("HTTP/2 requests the handlers cannot take", () => {
   });
 });
 
+/** A bare H2Connection (no rbkv server behind it) on its own port, and a raw client to it. */
+async function withBareConnection(options: H2ConnectionOptions, onStream: (s: H2Stream) => void, run: (c: RawClient) => Promise<void>): Promise<void> {
+  const server = net.createServer((socket) => {
+    new H2Connection(socket, onStream, () => {}, options);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const c = new RawClient((server.address() as net.AddressInfo).port);
+  try {
+    c.start();
+    await run(c);
+  } finally {
+    c.close();
+    server.close();
+  }
+}
+
 describe("HTTP/2 bounds and the page", () => {
   test("half-sent requests past the connection's budget are reset, and their bytes released", async () => {
     const streams: H2Stream[] = [];
-    const server = net.createServer((socket) => {
-      new H2Connection(socket, (s) => streams.push(s), () => {}, { maxIncompleteRequestBytes: 40_000 });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const c = new RawClient((server.address() as net.AddressInfo).port);
-    try {
-      c.start();
+    await withBareConnection({ maxIncompleteRequestBytes: 40_000 }, (s) => streams.push(s), async (c) => {
       const piece = Buffer.alloc(15_000);
       for (const id of [1, 3, 5]) c.send(c.frame(FrameType.Headers, Flag.EndHeaders, id, grpcRequestHeaders("/x")), c.frame(FrameType.Data, 0, id, piece));
       const rst = await c.until((f) => f.type === FrameType.RstStream);
@@ -385,10 +395,7 @@ describe("HTTP/2 bounds and the page", () => {
       const next = await c.until((f) => f.type === FrameType.RstStream || f.type === FrameType.Ping);
       expect(next.type).toBe(FrameType.Ping);
       expect(streams.map((s) => s.id)).toEqual([1, 3, 5, 7]);
-    } finally {
-      c.close();
-      server.close();
-    }
+    });
   });
 
   test("GET / over HTTP/2 answers the node page", async () => {
@@ -415,13 +422,7 @@ describe("HTTP/2 bounds and the page", () => {
 describe("HTTP/2 rapid reset", () => {
   test("a client that opens and resets streams faster than the budget loses the connection", async () => {
     const opened: number[] = [];
-    const server = net.createServer((socket) => {
-      new H2Connection(socket, (s) => opened.push(s.id), () => {}, { maxClientResets: 50, resetWindowMs: 60_000 });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const c = new RawClient((server.address() as net.AddressInfo).port);
-    try {
-      c.start();
+    await withBareConnection({ maxClientResets: 50, resetWindowMs: 60_000 }, (s) => opened.push(s.id), async (c) => {
       const frames: Buffer[] = [];
       for (let i = 0; i < 60; i++) {
         const id = 2 * i + 1;
@@ -431,20 +432,11 @@ describe("HTTP/2 rapid reset", () => {
       const goAway = await c.until((f) => f.type === FrameType.GoAway);
       expect(goAwayCode(goAway)).toBe(ErrorCode.EnhanceYourCalm);
       expect(opened.length).toBe(51);
-    } finally {
-      c.close();
-      server.close();
-    }
+    });
   });
 
   test("resets within the budget are fine", async () => {
-    const server = net.createServer((socket) => {
-      new H2Connection(socket, () => {}, () => {}, { maxClientResets: 50, resetWindowMs: 60_000 });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const c = new RawClient((server.address() as net.AddressInfo).port);
-    try {
-      c.start();
+    await withBareConnection({ maxClientResets: 50, resetWindowMs: 60_000 }, () => {}, async (c) => {
       for (let i = 0; i < 50; i++) {
         const id = 2 * i + 1;
         c.send(c.frame(FrameType.Headers, Flag.EndHeaders, id, grpcRequestHeaders("/x")), c.frame(FrameType.RstStream, 0, id, Buffer.from([0, 0, 0, ErrorCode.Cancel])));
@@ -452,9 +444,6 @@ describe("HTTP/2 rapid reset", () => {
       c.send(c.frame(FrameType.Ping, 0, 0, Buffer.alloc(8)));
       const f = await c.until((x) => x.type === FrameType.Ping || x.type === FrameType.GoAway);
       expect(f.type).toBe(FrameType.Ping);
-    } finally {
-      c.close();
-      server.close();
-    }
+    });
   });
 });
