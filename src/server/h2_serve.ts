@@ -9,14 +9,13 @@ import { isPagePath, pageResponse, type PageFn } from "./page";
 
 export function serveH2Streams(
   fast: (stream: H2Stream) => boolean,
-  handlers: readonly UniversalHandler[],
+  handlerFor: (url: string) => UniversalHandler | undefined,
   page: PageFn,
   logger: ServerLogger,
 ): (stream: H2Stream) => void {
-  const byPath = new Map(handlers.map((h) => [h.requestPath, h]));
   return (stream) => {
     if (fast(stream)) return;
-    const handler = byPath.get(stream.path.split("?", 1)[0]);
+    const handler = handlerFor(stream.path);
     if (!handler && (stream.method === "GET" || stream.method === "HEAD") && isPagePath(stream.path)) {
       servePage(stream, page).catch((err: unknown) => {
         logger.error(`GET ${stream.path} failed on HTTP/2: ${String(err)}`);
@@ -100,5 +99,5 @@ async function writeResponse(stream: H2Stream, res: UniversalServerResponse): Pr
   }
   const trailers: HeaderField[] = [];
   res.trailer?.forEach((value, name) => trailers.push([name, value]));
-  stream.end(trailers);
+  stream.end(trailers.length > 0 ? trailers : null);
 }

@@ -2,8 +2,8 @@
 // rbkv.v1.Cluster and grpc.health.v1.Health, plus an HTML page at GET /, all on one port.
 import * as http from "node:http";
 import type * as net from "node:net";
-import { ConnectError, createConnectRouter, type ConnectRouterOptions, type Interceptor } from "@connectrpc/connect";
-import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
+import { Code, ConnectError, createConnectRouter, type Interceptor } from "@connectrpc/connect";
+import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import type { ClusterApi, KvApi, Limits, NodeIdentity } from "../node/api";
 import { applyCors, type AllowedOrigins } from "./cors";
 import { fastUnary } from "./fast_unary";
@@ -15,7 +15,7 @@ import { consoleLogger, type ServerLogger } from "./logger";
 import type { NodeRequest, NodeResponse } from "./node_types";
 import { listenOnePort } from "./one_port";
 import { defaultPage, isPagePath, servePage, type PageFn } from "./page";
-import { registerRoutes } from "./routes";
+import { handlerLookup, registerRoutes } from "./routes";
 
 export interface ServerOptions {
   /** "host:port"; port 0 picks a free port (see RunningServer.port). */
@@ -62,7 +62,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const corsOrigins = opts.corsOrigins ?? "*";
   const shutdown = new AbortController();
 
-  const routerOptions: ConnectRouterOptions = {
+  // One set of connect-es handlers serves every RPC that does not take the lean path, on both
+  // HTTP versions.
+  const router = createConnectRouter({
     readMaxBytes: opts.limits.maxRequestBytes,
     // Strict JSON: an unknown field or enum name is a client mistake (INVALID_ARGUMENT), not silently
     // read as its default (an unknown consistency must not quietly become linearizable).
@@ -73,36 +75,31 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     shutdownSignal: shutdown.signal,
     interceptors: [logUnexpectedErrors(logger)],
     acceptCompression: [compressionGzip, compressionBrotli],
-  };
-  const rpc = connectNodeAdapter({
-    ...routerOptions,
-    routes: registerRoutes(opts),
-    fallback: (req, res) => {
-      if ((req.method === "GET" || req.method === "HEAD") && isPagePath(req.url)) {
-        servePage(page, req, res).catch((err: unknown) => {
-          logger.error(`GET / failed: ${String(err)}`);
-          if (!res.headersSent) res.writeHead(500);
-          res.end();
-        });
-        return;
-      }
-      res.writeHead(404, { "content-type": "text/plain" });
-      res.end("not found\n");
-    },
   });
+  registerRoutes(opts)(router);
+  const handlerFor = handlerLookup(router.handlers);
 
-  const handle = (req: NodeRequest, res: NodeResponse): void => {
+  // HTTP/1.1 (browsers, curl): CORS, then the RPCs, then the node page.
+  const http1 = http.createServer((req: NodeRequest, res: NodeResponse): void => {
     if (applyCors(req, res, corsOrigins)) return;
-    rpc(req, res);
-  };
-  const http1 = http.createServer(handle);
+    const handler = handlerFor(req.url ?? "");
+    if (!handler) {
+      serveNonRpc(page, req, res, logger);
+      return;
+    }
+    handler(universalRequestFromNodeRequest(req, res, undefined, undefined))
+      .then((uRes) => universalResponseToNodeResponse(uRes, res))
+      .catch((err: unknown) => {
+        // A client that went away mid-call is not a server failure.
+        if (ConnectError.from(err).code === Code.Aborted) return;
+        logger.error(`${handler.service.typeName}/${handler.method.name} failed on HTTP/1.1: ${err instanceof Error ? err.stack : String(err)}`);
+      });
+  });
   http1.on("error", (err) => logger.error(`http server error: ${err.message}`));
 
-  // HTTP/2 (gRPC clients; browsers use HTTP/1.1) is served by our own connection handling: the
-  // hot unary calls on the lean path, every other RPC by the same connect-es handlers as above.
-  const router = createConnectRouter(routerOptions);
-  registerRoutes(opts)(router);
-  const serveStream = serveH2Streams(fastUnary(opts.kv, opts.limits), router.handlers, page, logger);
+  // HTTP/2 (gRPC clients) is served by our own connection handling: the hot unary calls on the
+  // lean path, every other RPC by the same handlers as above.
+  const serveStream = serveH2Streams(fastUnary(opts.kv, opts.limits), handlerFor, page, logger);
   const sessions = new Set<H2Connection>();
   const http2 = (socket: net.Socket): void => {
     const connection = new H2Connection(socket, serveStream, () => sessions.delete(connection));
@@ -123,4 +120,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     return closing;
   };
   return { port: listener.port, close };
+}
+
+/** GET / and /dashboard/... answer the node page; anything else that is not an RPC is 404. */
+function serveNonRpc(page: PageFn, req: NodeRequest, res: NodeResponse, logger: ServerLogger): void {
+  if ((req.method === "GET" || req.method === "HEAD") && isPagePath(req.url)) {
+    servePage(page, req, res).catch((err: unknown) => {
+      logger.error(`GET ${req.url} failed: ${String(err)}`);
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+    return;
+  }
+  res.writeHead(404, { "content-type": "text/plain" });
+  res.end("not found\n");
 }

@@ -7,7 +7,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Cluster } from "../../src/gen/rbkv/v1/cluster_pb";
 import { GetRequestSchema, GetResponseSchema, KV, PutRequestSchema } from "../../src/gen/rbkv/v1/kv_pb";
 import { H2Connection, type H2ConnectionOptions } from "../../src/server/h2/connection";
-import { CONNECTION_PREFACE, ErrorCode, Flag, frameHeader, FrameType, Setting, settingsFrame, windowUpdateFrame } from "../../src/server/h2/frames";
+import { CONNECTION_PREFACE, ErrorCode, Flag, frameHeader, FrameType, goAwayFrame, Setting, settingsFrame, windowUpdateFrame } from "../../src/server/h2/frames";
 import { encodeHeaders, HpackDecoder, HpackError, type HeaderField } from "../../src/server/h2/hpack";
 import { huffmanCodes, huffmanDecode } from "../../src/server/h2/huffman";
 import type { H2Stream } from "../../src/server/h2/stream";
@@ -444,6 +444,77 @@ describe("HTTP/2 rapid reset", () => {
       c.send(c.frame(FrameType.Ping, 0, 0, Buffer.alloc(8)));
       const f = await c.until((x) => x.type === FrameType.Ping || x.type === FrameType.GoAway);
       expect(f.type).toBe(FrameType.Ping);
+    });
+  });
+});
+
+describe("HTTP/2 settings and limits a client can change", () => {
+  test("streams past SETTINGS_MAX_CONCURRENT_STREAMS are refused", async () => {
+    const opened: number[] = [];
+    await withBareConnection({ maxConcurrentStreams: 2 }, (s) => opened.push(s.id), async (c) => {
+      for (const id of [1, 3, 5]) c.send(c.frame(FrameType.Headers, Flag.EndHeaders, id, grpcRequestHeaders("/x")));
+      const rst = await c.until((f) => f.type === FrameType.RstStream);
+      expect(rst.stream).toBe(5);
+      expect(rst.payload.readUInt32BE(0)).toBe(ErrorCode.RefusedStream);
+      expect(opened).toEqual([1, 3]);
+    });
+  });
+
+  test("a larger SETTINGS_INITIAL_WINDOW_SIZE mid-stream lets a stalled answer go on", async () => {
+    await withBareConnection(
+      {},
+      (s) => {
+        s.respond([[":status", "200"]]);
+        s.writeNow(new Uint8Array(3000).fill(5));
+        s.end(null);
+      },
+      async (c) => {
+        c.send(settingsFrame([[Setting.InitialWindowSize, 1000]]));
+        await c.until((f) => f.type === FrameType.Settings && (f.flags & Flag.Ack) !== 0);
+        c.send(c.frame(FrameType.Headers, Flag.EndHeaders | Flag.EndStream, 1, grpcRequestHeaders("/x")));
+        let received = 0;
+        for (let f = await c.next(300); f; f = await c.next(300)) if (f.type === FrameType.Data) received += f.payload.length;
+        expect(received).toBe(1000);
+        c.send(settingsFrame([[Setting.InitialWindowSize, 5000]]));
+        await c.until((f) => {
+          if (f.type === FrameType.Data) received += f.payload.length;
+          return f.type === FrameType.Data && (f.flags & Flag.EndStream) !== 0;
+        });
+        expect(received).toBe(3000);
+      },
+    );
+  });
+
+  test("DATA frames grow to the client's SETTINGS_MAX_FRAME_SIZE", async () => {
+    await withBareConnection(
+      {},
+      (s) => {
+        s.respond([[":status", "200"]]);
+        s.writeNow(new Uint8Array(40_000));
+        s.end(null);
+      },
+      async (c) => {
+        c.send(settingsFrame([[Setting.MaxFrameSize, 32_768]]));
+        await c.until((f) => f.type === FrameType.Settings && (f.flags & Flag.Ack) !== 0);
+        c.send(c.frame(FrameType.Headers, Flag.EndHeaders | Flag.EndStream, 1, grpcRequestHeaders("/x")));
+        const first = await c.until((f) => f.type === FrameType.Data);
+        expect(first.payload.length).toBe(32_768);
+      },
+    );
+  });
+
+  test("after the client's GOAWAY the server ends the connection once its streams are done", async () => {
+    let answer: H2Stream | null = null;
+    await withBareConnection({}, (s) => (answer = s), async (c) => {
+      c.send(c.frame(FrameType.Headers, Flag.EndHeaders | Flag.EndStream, 1, grpcRequestHeaders("/x")));
+      c.send(goAwayFrame(0, ErrorCode.NoError), c.frame(FrameType.Ping, 0, 0, Buffer.alloc(8)));
+      await c.until((f) => f.type === FrameType.Ping);
+      expect(c.closed).toBe(false);
+      answer!.respond([[":status", "200"]], true);
+      while (await c.next()) {
+        // the answer, then the end of the connection
+      }
+      expect(c.closed).toBe(true);
     });
   });
 });

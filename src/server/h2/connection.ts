@@ -75,9 +75,9 @@ export class H2Connection {
   private continuing: { id: number; flags: number; parts: Buffer[]; bytes: number } | null = null;
   private outbox: Uint8Array[] = [];
   private flushQueued = false;
+  /** Set once the connection is torn down (or failing): nothing more is read or written. */
   private closed = false;
   private goingAway = false;
-  private tornDown = false;
   // Send side, set by the peer.
   private sendWindow = DEFAULT_WINDOW;
   private peerStreamWindow = DEFAULT_WINDOW;
@@ -101,12 +101,13 @@ export class H2Connection {
     this.maxIncompleteRequestBytes = options.maxIncompleteRequestBytes ?? 64 << 20;
     this.maxClientResets = options.maxClientResets ?? 1000;
     this.resetWindowMs = options.resetWindowMs ?? 10_000;
-    this.decoder = new HpackDecoder(4096, options.maxHeaderListBytes ?? 64 << 10);
+    const maxHeaderListBytes = options.maxHeaderListBytes ?? 64 << 10;
+    this.decoder = new HpackDecoder(4096, maxHeaderListBytes);
     this.queue(
       settingsFrame([
         [Setting.MaxConcurrentStreams, this.maxStreams],
         [Setting.InitialWindowSize, this.streamWindow],
-        [Setting.MaxHeaderListSize, options.maxHeaderListBytes ?? 64 << 10],
+        [Setting.MaxHeaderListSize, maxHeaderListBytes],
         [Setting.EnablePush, 0],
       ]),
     );
@@ -430,13 +431,9 @@ export class H2Connection {
 
   /** @internal */ localEnd(stream: H2Stream): void {
     stream.localEnded = true;
-    if (stream.remoteEnded) {
-      this.forget(stream.id);
-    } else {
-      // The answer is complete before the request: the rest of the request is not wanted.
-      this.queue(rstStreamFrame(stream.id, ErrorCode.NoError));
-      this.forget(stream.id);
-    }
+    // The answer is complete before the request: the rest of the request is not wanted.
+    if (!stream.remoteEnded) this.queue(rstStreamFrame(stream.id, ErrorCode.NoError));
+    this.forget(stream.id);
   }
 
   /** Sends queued DATA (and the trailers behind it) as far as the windows and the socket allow. */
@@ -497,7 +494,6 @@ export class H2Connection {
     if (this.closed) return;
     this.queue(goAwayFrame(this.lastStreamId, code, message));
     this.flush();
-    this.closed = true;
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 1000).unref?.();
     this.teardown();
@@ -509,8 +505,7 @@ export class H2Connection {
   }
 
   private teardown(): void {
-    if (this.tornDown) return;
-    this.tornDown = true;
+    if (this.closed) return;
     this.closed = true;
     for (const stream of this.streams.values()) {
       stream.closed = true;

@@ -38,6 +38,9 @@ export class HpackDecoder {
   private table: HeaderField[] = [];
   private tableSize = 0;
   private maxTableSize: number;
+  /** The block being decoded and the read position in it. */
+  private block: Uint8Array = new Uint8Array(0);
+  private pos = 0;
 
   constructor(
     /** SETTINGS_HEADER_TABLE_SIZE this side announced: the most the peer may set the table to. */
@@ -50,69 +53,71 @@ export class HpackDecoder {
 
   /** Decodes one complete header block (HEADERS plus any CONTINUATION payloads, concatenated). */
   decode(block: Uint8Array): HeaderField[] {
+    this.block = block;
+    this.pos = 0;
     const fields: HeaderField[] = [];
     let listSize = 0;
-    let pos = 0;
-    let sawField = false;
-    const integer = (prefixBits: number): number => {
-      const mask = (1 << prefixBits) - 1;
-      let value = block[pos++] & mask;
-      if (value < mask) return value;
-      let shift = 0;
-      for (;;) {
-        if (pos >= block.length) throw new HpackError("truncated integer");
-        const b = block[pos++];
-        value += (b & 0x7f) * 2 ** shift;
-        shift += 7;
-        if (value > 0x7fffffff) throw new HpackError("integer too large");
-        if ((b & 0x80) === 0) return value;
-      }
-    };
-    const string = (): string => {
-      if (pos >= block.length) throw new HpackError("truncated string");
-      const huffman = (block[pos] & 0x80) !== 0;
-      const length = integer(7);
-      if (pos + length > block.length) throw new HpackError("truncated string");
-      const raw = block.subarray(pos, pos + length);
-      pos += length;
-      if (!huffman) return text(raw);
-      try {
-        return text(huffmanDecode(raw));
-      } catch (err) {
-        throw new HpackError(err instanceof HuffmanError ? err.message : String(err));
-      }
-    };
-    const emit = (name: string, value: string): void => {
-      listSize += name.length + value.length + ENTRY_OVERHEAD;
-      if (listSize > this.maxHeaderListSize) throw new HpackError(`header list over ${this.maxHeaderListSize} bytes`);
-      fields.push([name, value]);
-      sawField = true;
-    };
-    while (pos < block.length) {
-      const b = block[pos];
+    while (this.pos < block.length) {
+      const b = block[this.pos];
+      let name: string;
+      let value: string;
       if (b & 0x80) {
-        const [name, value] = this.entry(integer(7));
-        emit(name, value);
+        [name, value] = this.entry(this.integer(7));
       } else if (b & 0x40) {
-        const index = integer(6);
-        const name = index === 0 ? string() : this.entry(index)[0];
-        const value = string();
+        const index = this.integer(6);
+        name = index === 0 ? this.string() : this.entry(index)[0];
+        value = this.string();
         this.add(name, value);
-        emit(name, value);
       } else if (b & 0x20) {
-        if (sawField) throw new HpackError("table size update after a header field");
-        const size = integer(5);
+        if (fields.length > 0) throw new HpackError("table size update after a header field");
+        const size = this.integer(5);
         if (size > this.settingsMaxTableSize) throw new HpackError(`table size ${size} over the announced ${this.settingsMaxTableSize}`);
         this.maxTableSize = size;
         this.evict(0);
+        continue;
       } else {
         // Literal without indexing (0000) or never indexed (0001): same layout, 4-bit prefix.
-        const index = integer(4);
-        const name = index === 0 ? string() : this.entry(index)[0];
-        emit(name, string());
+        const index = this.integer(4);
+        name = index === 0 ? this.string() : this.entry(index)[0];
+        value = this.string();
       }
+      listSize += name.length + value.length + ENTRY_OVERHEAD;
+      if (listSize > this.maxHeaderListSize) throw new HpackError(`header list over ${this.maxHeaderListSize} bytes`);
+      fields.push([name, value]);
     }
     return fields;
+  }
+
+  private integer(prefixBits: number): number {
+    const block = this.block;
+    const mask = (1 << prefixBits) - 1;
+    let value = block[this.pos++] & mask;
+    if (value < mask) return value;
+    let shift = 0;
+    for (;;) {
+      if (this.pos >= block.length) throw new HpackError("truncated integer");
+      const b = block[this.pos++];
+      value += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if (value > 0x7fffffff) throw new HpackError("integer too large");
+      if ((b & 0x80) === 0) return value;
+    }
+  }
+
+  private string(): string {
+    const block = this.block;
+    if (this.pos >= block.length) throw new HpackError("truncated string");
+    const huffman = (block[this.pos] & 0x80) !== 0;
+    const length = this.integer(7);
+    if (this.pos + length > block.length) throw new HpackError("truncated string");
+    const raw = block.subarray(this.pos, this.pos + length);
+    this.pos += length;
+    if (!huffman) return text(raw);
+    try {
+      return text(huffmanDecode(raw));
+    } catch (err) {
+      throw new HpackError(err instanceof HuffmanError ? err.message : String(err));
+    }
   }
 
   private entry(index: number): HeaderField | readonly [string, string] {

@@ -104,25 +104,28 @@ export class H2Stream {
 
   /** Queues response body bytes; resolves once they are handed to the socket. */
   write(data: Uint8Array): Promise<void> {
-    if (this.closed || this.localEnded) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.pending.push({ data, offset: 0, done: resolve });
-      this.connection.wantToSend(this);
-    });
+    return new Promise((resolve) => this.enqueue(data, resolve));
   }
 
   /** Queues body bytes without waiting for them to leave (a unary answer). */
   writeNow(data: Uint8Array): void {
-    if (this.closed || this.localEnded) return;
-    this.pending.push({ data, offset: 0, done: null });
-    this.connection.wantToSend(this);
+    this.enqueue(data, null);
   }
 
   /** Ends the response, after any body still queued: with trailers, or (null) an empty DATA frame. */
   end(trailers: readonly HeaderField[] | EncodedHeaders | null): void {
     if (this.closed || this.localEnded || this.ending) return;
     this.ending = true;
-    this.trailers = trailers && !(Array.isArray(trailers) && trailers.length === 0) ? trailers : null;
+    this.trailers = trailers;
+    this.connection.wantToSend(this);
+  }
+
+  private enqueue(data: Uint8Array, done: (() => void) | null): void {
+    if (this.closed || this.localEnded) {
+      done?.();
+      return;
+    }
+    this.pending.push({ data, offset: 0, done });
     this.connection.wantToSend(this);
   }
 
