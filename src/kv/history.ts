@@ -48,9 +48,14 @@ export function nextHistoryFirst(first: number, current: number, keep: number): 
   return target - first >= pruneStep(keep) ? target : null;
 }
 
-/** Deletes the records that end before revision `first` (and any a crash left behind). */
-export function deleteHistoryBefore(db: Db, first: number): Promise<void> {
-  return db.clear({ gte: HISTORY_START, lt: historyKey(first) });
+/**
+ * Deletes the records that end in [from, first); `from` 0 means from the start of the history
+ * (the first prune after opening also removes what a crash left behind). Starting where the last
+ * delete ended matters: LevelDB keeps the deleted records as tombstones until a compaction drops
+ * them, and a range delete from the start would step over every one of them again.
+ */
+export function deleteHistoryBefore(db: Db, from: number, first: number): Promise<void> {
+  return db.clear({ gte: from > 0 ? historyKey(from) : HISTORY_START, lt: historyKey(first) });
 }
 
 export interface HistoryPage {

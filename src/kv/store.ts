@@ -78,6 +78,8 @@ export class KvStore {
   private rev = 0;
   private historyFirst = 1;
   private pruning: Promise<void> | null = null;
+  /** Every history record ending before `before` is deleted from `db` (0: not known yet). */
+  private historyDeleted: { db: Db | null; before: number } = { db: null, before: 0 };
   private membership: Membership = emptyMembership();
   private readonly listeners = new Set<AppliedListener>();
   private readonly recent = new RecentKeys();
@@ -252,11 +254,12 @@ export class KvStore {
     if (this.pruning) return;
     const db = this.db;
     const run = async (): Promise<void> => {
-      let done = 0;
-      while (done < this.historyFirst && this.db === db) {
+      if (this.historyDeleted.db !== db) this.historyDeleted = { db, before: 0 };
+      const deleted = this.historyDeleted;
+      while (deleted.before < this.historyFirst && this.db === db) {
         const target = this.historyFirst;
-        await deleteHistoryBefore(db, target);
-        done = target;
+        await deleteHistoryBefore(db, deleted.before, target);
+        deleted.before = target;
       }
     };
     this.pruning = run()

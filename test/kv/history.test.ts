@@ -130,3 +130,22 @@ test("large batches are split into records at revision boundaries; pruning moves
   // Only records that still hold retained revisions are left: the one straddling `first`, if any, and later ones.
   expect(await historyKeyCount(h)).toBeLessThanOrEqual(current - first + 1 + 1);
 });
+
+test("each prune deletes from where the last one ended, not from the start of the history again", async () => {
+  const h = await Harness.create({ historyRevisions: 16 });
+  const db = (h.store as unknown as { db: { clear(o: { gte: Uint8Array; lt: Uint8Array }): Promise<void> } }).db;
+  const ranges: { gte: Uint8Array; lt: Uint8Array }[] = [];
+  const clear = db.clear.bind(db);
+  db.clear = (o) => {
+    ranges.push(o);
+    return clear(o);
+  };
+  for (let i = 0; i < 80; i++) {
+    await h.put(`k${i % 5}`, String(i));
+    await h.store.historyPruned();
+  }
+  expect(ranges.length).toBeGreaterThan(3);
+  expect(ranges[0].gte).toEqual(Uint8Array.of(0x68)); // the first prune after opening: from the start
+  for (let i = 1; i < ranges.length; i++) expect(ranges[i].gte).toEqual(ranges[i - 1].lt);
+  expect(await historyKeyCount(h)).toBe(h.store.revision() - h.store.firstHistoryRevision() + 1);
+});
