@@ -86,6 +86,8 @@ export class KvStore {
   /** applyEntries and replaceWith run one at a time, in call order. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly proposed = new WeakMap<Uint8Array, Command>();
+  /** The LevelDB write of a batch whose results are already out, while it runs. */
+  private unwritten: Promise<void> | null = null;
   private readonly options: Required<KvStoreOptions>;
 
   private constructor(
@@ -163,9 +165,22 @@ export class KvStore {
     return data;
   }
 
-  /** Applies committed entries in one LevelDB batch. Entries at or below appliedIndex() are skipped. */
-  applyEntries(entries: Entry[]): Promise<ApplyResult[]> {
-    return this.enqueue(() => this.applyBatch(entries));
+  /**
+   * Applies committed entries in one LevelDB batch. Entries at or below appliedIndex() are skipped.
+   * `onResults` hears the results as soon as they are known, before the batch is written: the
+   * entries are committed, so their outcome is settled, and the node can answer its clients
+   * while LevelDB writes. Reads wait for such a write (see writesSettled).
+   */
+  applyEntries(entries: Entry[], onResults?: (results: ApplyResult[]) => void): Promise<ApplyResult[]> {
+    return this.enqueue(() => this.applyBatch(entries, onResults));
+  }
+
+  /**
+   * Resolves once every batch whose results were handed out is in LevelDB (null when none is
+   * being written). A read that waits for it sees every write this node has answered.
+   */
+  writesSettled(): Promise<void> | null {
+    return this.unwritten;
   }
 
   /** Reads one key as of now; a key past its expiry reads as absent. */
@@ -290,7 +305,7 @@ export class KvStore {
     this.membership = membership ? decodeMembership(membership) : emptyMembership();
   }
 
-  private async applyBatch(entries: Entry[]): Promise<ApplyResult[]> {
+  private async applyBatch(entries: Entry[], onResults?: (results: ApplyResult[]) => void): Promise<ApplyResult[]> {
     const batch = new ApplyBatch(this.db, this.rev, this.recent);
     const results: ApplyResult[] = [];
     let applied = this.applied;
@@ -319,7 +334,19 @@ export class KvStore {
     appendHistoryRecords(ops, batch.changes);
     const newFirst = nextHistoryFirst(this.historyFirst, batch.revision, this.options.historyRevisions);
     if (newFirst !== null) ops.push({ type: "put", key: META_HISTORY_FIRST, value: u64Bytes(newFirst) });
-    await this.db.batch(ops, { sync: this.options.sync });
+    const write = this.db.batch(ops, { sync: this.options.sync });
+    if (onResults) {
+      const settled = write.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.unwritten = settled;
+      void settled.then(() => {
+        if (this.unwritten === settled) this.unwritten = null;
+      });
+      onResults(results);
+    }
+    await write;
     this.recent.remember(batch.writes());
 
     this.applied = applied;

@@ -85,8 +85,10 @@ export class NodeKvApi implements KvApi {
   }
 
   private async readBarrier(consistency: Consistency, signal: AbortSignal | undefined): Promise<void> {
-    if (consistency === Consistency.SERIALIZABLE) return;
-    await this.node.linearizableBarrier(signal);
+    if (consistency !== Consistency.SERIALIZABLE) return this.node.linearizableBarrier(signal);
+    // Local, maybe stale, but never older than a write this node has already answered.
+    const settled = this.node.kv.writesSettled();
+    if (settled) await settled;
   }
 
   private write<T extends { header?: ResponseHeader }>(

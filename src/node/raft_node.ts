@@ -155,8 +155,11 @@ export class RaftNode {
     return this.waitProposal(this.raft.propose(data), signal);
   }
 
-  proposeConfChange(cc: ConfChange, signal: AbortSignal | undefined): Promise<ApplyResult> {
-    return this.waitProposal(this.raft.proposeConfChange(cc), signal);
+  async proposeConfChange(cc: ConfChange, signal: AbortSignal | undefined): Promise<ApplyResult> {
+    const result = await this.waitProposal(this.raft.proposeConfChange(cc), signal);
+    // The caller reads the new membership from the store next.
+    await this.kv.writesSettled();
+    return result;
   }
 
   private waitProposal(r: ProposeResult, signal: AbortSignal | undefined): Promise<ApplyResult> {
@@ -319,11 +322,13 @@ export class RaftNode {
   }
 
   private async apply(entries: Entry[]): Promise<void> {
-    const results = await this.kv.applyEntries(entries);
-    for (const r of results) {
-      const entry = entries[r.index - entries[0].index];
-      this.proposals.applied(r.index, entry.term, r);
-    }
+    // Clients hear their results while the batch is written: the entries are committed.
+    await this.kv.applyEntries(entries, (results) => {
+      for (const r of results) {
+        const entry = entries[r.index - entries[0].index];
+        this.proposals.applied(r.index, entry.term, r);
+      }
+    });
     const applied = this.kv.appliedIndex();
     this.appliedWaiters.advance(applied);
     this.maybeCompact(applied);

@@ -74,6 +74,8 @@ export class WatchHub {
       if (req.leaderRequired && !this.hasLeader()) {
         throw new ConnectError("no leader: this watch requires one (leader_required); retry", Code.Unavailable);
       }
+      // "From now" starts after every write this node has already answered.
+      await this.kv.writesSettled();
       const start = Number(req.startRevision);
       let next = start > 0 ? start : this.kv.revision() + 1;
       // Replay history up to what is stored now; live events queued meanwhile are deduplicated by `next`.
