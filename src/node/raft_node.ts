@@ -38,6 +38,7 @@ export class RaftNode {
   private ticker: ReturnType<typeof setInterval> | null = null;
   private running = false;
   private rerun = false;
+  private earlySendQueued = false;
   private stopped = false;
   /**
    * Applies run in order, overlapping with the next Ready's disk write. Entries committed while an
@@ -240,11 +241,25 @@ export class RaftNode {
   schedule(): void {
     if (this.running) {
       this.rerun = true;
+      this.sendEarlySoon();
       return;
     }
     if (this.stopped && !this.raft.hasReady()) return;
     this.running = true;
     queueMicrotask(() => void this.run());
+  }
+
+  /**
+   * While a Ready is being written, a leader sends what it may send before that write is done
+   * (new entries to followers) once per turn, instead of after the write and the next Ready.
+   */
+  private sendEarlySoon(): void {
+    if (this.earlySendQueued || this.softState.role !== Role.Leader) return;
+    this.earlySendQueued = true;
+    queueMicrotask(() => {
+      this.earlySendQueued = false;
+      if (!this.stopped) this.send(this.raft.takeEarlyMessages());
+    });
   }
 
   private async run(): Promise<void> {

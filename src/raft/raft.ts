@@ -272,6 +272,21 @@ export class Raft {
   }
 
   /**
+   * A leader's messages that need nothing of its own persisted first (appends of the entries
+   * proposed since the last Ready, heartbeats, read answers), taken while a Ready is being
+   * written, so that followers need not wait for the leader's own write to receive new entries
+   * (Raft allows a leader to write its log in parallel with replicating it: it counts itself
+   * towards a commit only once advance() reports its write done). Empty for anyone else.
+   */
+  takeEarlyMessages(): Message[] {
+    if (this.role !== Role.Leader || !this.readyInFlight) return [];
+    this.broadcastAppend(false);
+    const out = this.sendNow;
+    this.sendNow = [];
+    return out;
+  }
+
+  /**
    * Committed entries not handed out yet, taken between Readies or while one is being written:
    * an acknowledgement that commits earlier entries need not wait for the write in flight.
    * Entries come out once each and in order, across these calls and Ready.committedEntries.

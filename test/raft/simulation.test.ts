@@ -43,6 +43,8 @@ if (env.SEED !== undefined) {
       expect(result.failures.map((f) => `${f.seed} ${f.invariant}`)).toEqual([]);
       // The runtime's early apply (entries an acknowledgement commits while a write is in flight).
       expect(result.counters.appliedDuringWrite).toBeGreaterThan(0);
+      // The leader's early appends (entries sent to followers while its own write is in flight).
+      expect(result.counters.appendsSentDuringWrite).toBeGreaterThan(0);
     },
     30 * 60_000,
   );

@@ -285,6 +285,50 @@ describe("persist before you speak", () => {
     expect(c.raft("a").ready().committedEntries.map((e) => dec(e.data))).toEqual(["y"]);
   });
 
+  test("while its write is in flight a leader sends newly proposed entries at once; two followers commit them without it", () => {
+    const c = new TestCluster(["a", "b", "c"]);
+    c.elect("a");
+    c.raft("a").propose(enc("x"));
+    const rd = c.raft("a").ready(); // x's write is in flight
+    c.raft("a").propose(enc("y"));
+    const early = c.raft("a").takeEarlyMessages();
+    expect(early.map((m) => [m.type, m.to, m.type === "app" ? m.entries.map((e) => dec(e.data)) : []]).sort()).toEqual([
+      ["app", "b", ["y"]],
+      ["app", "c", ["y"]],
+    ]);
+    expect(c.raft("a").takeEarlyMessages()).toEqual([]); // nothing new since
+    for (const f of ["b", "c"]) {
+      for (const m of rd.sendNow.filter(to(f))) c.raft(f).step(m);
+      for (const m of early.filter(to(f))) c.raft(f).step(m);
+      c.processReady(f);
+    }
+    c.deliver(to("a"));
+    // x and y are durable on b and c, a majority: committed, though a's own write has not finished.
+    expect(c.raft("a").status().commit).toBe(3);
+    // The leader still applies only what is durable in its own log.
+    expect(c.raft("a").takeCommitted()).toEqual([]);
+    c.node("a").storage.append(rd.entries);
+    c.raft("a").advance(rd);
+    // The next Ready persists y and applies x, but does not send y again.
+    const next = c.raft("a").ready();
+    expect(next.entries.map((e) => dec(e.data))).toEqual(["y"]);
+    expect(next.committedEntries.map((e) => dec(e.data))).toEqual(["x"]);
+    expect(next.sendNow.filter(ofType("app")).flatMap((m) => (m.type === "app" ? m.entries : []))).toEqual([]);
+    c.node("a").storage.append(next.entries);
+    c.raft("a").advance(next);
+    expect(c.raft("a").takeCommitted().map((e) => dec(e.data))).toEqual(["y"]);
+  });
+
+  test("only a leader with a write in flight has early messages", () => {
+    const c = new TestCluster(["a", "b", "c"]);
+    c.elect("a");
+    c.raft("a").propose(enc("x"));
+    expect(c.raft("a").takeEarlyMessages()).toEqual([]); // no Ready in flight: the next Ready sends
+    const rd = c.raft("b").ready();
+    expect(c.raft("b").takeEarlyMessages()).toEqual([]);
+    c.raft("b").advance(rd);
+  });
+
   test("a follower applies only entries that are durable in its own log", () => {
     const c = new TestCluster(["a", "b", "c"]);
     c.elect("a");

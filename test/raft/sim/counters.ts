@@ -30,6 +30,7 @@ export const ACTIVITY_KINDS = [
   "proposalsRefused",
   "proposalsAcked",
   "appliedDuringWrite",
+  "appendsSentDuringWrite",
   "elections",
   "snapshotsSent",
   "snapshotsInstalled",

@@ -37,6 +37,8 @@ export class NodeRuntime implements SnapshotReceiver {
     for (let n = 0; n < MAX_READY_LOOP; n++) {
       const raft = node.raft;
       if (!raft || node.pendingWrite || !raft.hasReady()) {
+        // As src/node/raft_node.ts does: a leader whose write is in flight sends new entries now.
+        if (raft && node.pendingWrite) this.sendEarly(node);
         this.observe(node);
         return;
       }
@@ -57,6 +59,12 @@ export class NodeRuntime implements SnapshotReceiver {
       this.persistAndApply(node, rd);
     }
     violation("ready-loop", `${node.id} still hasReady() after ${MAX_READY_LOOP} Readies in one step`);
+  }
+
+  private sendEarly(node: SimNode): void {
+    const early = node.core().takeEarlyMessages();
+    for (const m of early) if (m.type === "app" && m.entries.length > 0) this.world.counters.appendsSentDuringWrite++;
+    this.send(node, early);
   }
 
   /** The disk finished the write in flight on `node`. */
