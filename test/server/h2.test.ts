@@ -268,6 +268,21 @@ describe("HTTP/2 connection, raw frames", () => {
     expect(rst.payload.readUInt32BE(0)).toBe(ErrorCode.ProtocolError);
   });
 
+  test("a header name with an upper-case letter or a space is a malformed request: its stream is reset, the connection goes on", async () => {
+    const c = client();
+    c.start();
+    const base: [string, string][] = [[":method", "GET"], [":scheme", "http"], [":path", "/nope"]];
+    c.send(c.frame(FrameType.Headers, Flag.EndHeaders | Flag.EndStream, 1, encodeHeaders([...base, ["X-Upper", "1"]])));
+    const first = await c.until((f) => f.type === FrameType.RstStream);
+    expect([first.stream, first.payload.readUInt32BE(0)]).toEqual([1, ErrorCode.ProtocolError]);
+    c.send(c.frame(FrameType.Headers, Flag.EndHeaders | Flag.EndStream, 3, encodeHeaders([...base, ["x spaced", "1"]])));
+    const second = await c.until((f) => f.type === FrameType.RstStream && f.stream === 3);
+    expect(second.payload.readUInt32BE(0)).toBe(ErrorCode.ProtocolError);
+    c.send(c.frame(FrameType.Headers, Flag.EndHeaders | Flag.EndStream, 5, encodeHeaders([...base, ["x-lower", "1"]])));
+    const ok = await c.until((f) => f.type === FrameType.Headers && f.stream === 5);
+    expect(new HpackDecoder().decode(ok.payload)).toContainEqual([":status", "404"]);
+  });
+
   const connectionErrors: [string, (c: RawClient) => void, ErrorCode][] = [
     ["DATA on stream 0", (c) => c.send(c.frame(FrameType.Data, 0, 0, Buffer.from("x"))), ErrorCode.ProtocolError],
     ["a frame over 16 KiB", (c) => c.send(c.frame(FrameType.Data, 0, 1, Buffer.alloc(20_000))), ErrorCode.FrameSizeError],

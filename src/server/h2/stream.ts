@@ -59,7 +59,7 @@ export class H2Stream {
         else malformed = true;
       } else {
         regular = true;
-        if (name === "connection" || (name === "te" && value !== "trailers")) malformed = true;
+        if (name === "connection" || (name === "te" && value !== "trailers") || !isFieldName(name)) malformed = true;
         this.fields.push(field);
       }
     }
@@ -181,3 +181,15 @@ export class H2Stream {
   }
 }
 
+/**
+ * RFC 9113 8.2.1: a field name is lowercase visible ASCII; anything else (an upper-case letter, a
+ * space or control character, a byte past 0x7e) makes the request malformed.
+ */
+function isFieldName(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c <= 0x20 || (c >= 0x41 && c <= 0x5a) || c >= 0x7f) return false;
+  }
+  return true;
+}
