@@ -13,7 +13,8 @@ import { makeClient, type RpcClient } from "../server/clients";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
-const HOLD_MS = 300;
+/** Long enough that a loaded CI machine answers the put well within it. */
+const HOLD_MS = 1000;
 
 let dir: string;
 let running: RunningNode;
@@ -52,9 +53,8 @@ function holdWrites(): void {
 
 test("a put is answered while its batch is still being written", async () => {
   holdWrites();
-  const started = performance.now();
   const put = await client.unary(KV.method.put, { key: enc("k1"), value: enc("v1") });
-  expect(performance.now() - started).toBeLessThan(HOLD_MS - 50);
+  // Answered, while the store has not taken the batch in yet.
   expect(running.node.kv.writesSettled()).not.toBeNull();
   expect(running.node.kv.revision()).toBeLessThan(Number(put.header?.revision));
   await running.node.kv.writesSettled();
