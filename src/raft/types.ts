@@ -115,7 +115,9 @@ export interface SoftState {
  *     before step 2 and overlap with the next Ready);
  *  6. answers reads in `readStates` once applied >= index, and fails those in `readFailures`.
  * Between Readies, or while one is being written, Raft.takeCommitted() hands out entries that
- * became committed since: they apply after this Ready's `committedEntries`.
+ * became committed since: they apply after this Ready's `committedEntries`. While a Ready is being
+ * written, a leader's Raft.takeEarlyMessages() hands out what it may send at once (appends of
+ * entries proposed meanwhile); those entries are persisted by the next Ready.
  */
 export interface Ready {
   softState: SoftState;
