@@ -434,7 +434,23 @@ describe("HTTP/2 bounds and the page", () => {
   });
 });
 
-describe("HTTP/2 rapid reset", () => {
+describe("HTTP/2 clients that provoke work: rapid reset, unread answers", () => {
+  test("a client that sends PINGs but reads nothing is dropped once the unread answers pass the bound", async () => {
+    await withBareConnection({ maxUnsentBytes: 256 << 10 }, () => {}, async (c) => {
+      c.socket.pause();
+      const pings = Buffer.concat(Array.from({ length: 10_000 }, () => c.frame(FrameType.Ping, 0, 0, Buffer.alloc(8))));
+      // 170 KB of PING acknowledgements a round; the kernel buffers a few MB before the bound applies.
+      for (let round = 0; round < 200 && !c.socket.destroyed; round++) {
+        if (!c.socket.write(pings)) await new Promise((r) => setTimeout(r, 50));
+        await new Promise((r) => setImmediate(r));
+      }
+      c.socket.resume();
+      const deadline = Date.now() + 5000;
+      while (!c.closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(c.closed).toBe(true);
+    });
+  });
+
   test("a client that opens and resets streams faster than the budget loses the connection", async () => {
     const opened: number[] = [];
     await withBareConnection({ maxClientResets: 50, resetWindowMs: 60_000 }, (s) => opened.push(s.id), async (c) => {

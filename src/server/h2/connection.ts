@@ -40,6 +40,12 @@ export interface H2ConnectionOptions {
    */
   maxClientResets?: number;
   resetWindowMs?: number;
+  /**
+   * Bytes written to the socket and not yet taken by the client (default 16 MiB) past which the
+   * connection is dropped. DATA already waits for the socket to drain; this bounds what a client
+   * can provoke without reading (PING and SETTINGS acknowledgements, resets, header blocks).
+   */
+  maxUnsentBytes?: number;
 }
 
 /** A connection-level failure: GOAWAY with this code, then the socket closes. */
@@ -66,6 +72,7 @@ export class H2Connection {
   private readonly maxIncompleteRequestBytes: number;
   private readonly maxClientResets: number;
   private readonly resetWindowMs: number;
+  private readonly maxUnsentBytes: number;
   private resetWindowStart = 0;
   private resetsInWindow = 0;
   private inbox: Buffer = Buffer.alloc(0);
@@ -101,6 +108,7 @@ export class H2Connection {
     this.maxIncompleteRequestBytes = options.maxIncompleteRequestBytes ?? 64 << 20;
     this.maxClientResets = options.maxClientResets ?? 1000;
     this.resetWindowMs = options.resetWindowMs ?? 10_000;
+    this.maxUnsentBytes = options.maxUnsentBytes ?? 16 << 20;
     const maxHeaderListBytes = options.maxHeaderListBytes ?? 64 << 10;
     this.decoder = new HpackDecoder(4096, maxHeaderListBytes);
     this.queue(
@@ -487,6 +495,12 @@ export class H2Connection {
     if (this.outbox.length === 0 || this.socket.destroyed) return;
     const out = this.outbox.length === 1 ? this.outbox[0] : Buffer.concat(this.outbox);
     this.outbox = [];
+    if (this.socket.writableLength + out.length > this.maxUnsentBytes) {
+      // The client does not read what it asks for: a GOAWAY would not reach it either.
+      this.socket.destroy();
+      this.teardown();
+      return;
+    }
     this.socket.write(out);
   }
 
