@@ -78,8 +78,8 @@ export class KvStore {
   private rev = 0;
   private historyFirst = 1;
   private pruning: Promise<void> | null = null;
-  /** Every history record ending before `before` is deleted from `db` (0: not known yet). */
-  private historyDeleted: { db: Db | null; before: number } = { db: null, before: 0 };
+  /** Every history record ending before this revision is deleted (0: not known since opening). */
+  private historyDeletedBefore = 0;
   private membership: Membership = emptyMembership();
   private readonly listeners = new Set<AppliedListener>();
   private readonly recent = new RecentKeys();
@@ -239,6 +239,7 @@ export class KvStore {
       await rename(stagedDir, this.dir);
       await rm(old, { recursive: true, force: true });
       this.db = await openDb(this.dir);
+      this.historyDeletedBefore = 0;
       this.recent.clear();
       this.loadMeta();
       this.notify({ events: [], revision: this.rev, appliedIndex: this.applied, replaced: true });
@@ -269,12 +270,10 @@ export class KvStore {
     if (this.pruning) return;
     const db = this.db;
     const run = async (): Promise<void> => {
-      if (this.historyDeleted.db !== db) this.historyDeleted = { db, before: 0 };
-      const deleted = this.historyDeleted;
-      while (deleted.before < this.historyFirst && this.db === db) {
+      while (this.historyDeletedBefore < this.historyFirst && this.db === db) {
         const target = this.historyFirst;
-        await deleteHistoryBefore(db, deleted.before, target);
-        deleted.before = target;
+        await deleteHistoryBefore(db, this.historyDeletedBefore, target);
+        this.historyDeletedBefore = target;
       }
     };
     this.pruning = run()
@@ -336,17 +335,18 @@ export class KvStore {
     if (newFirst !== null) ops.push({ type: "put", key: META_HISTORY_FIRST, value: u64Bytes(newFirst) });
     const write = this.db.batch(ops, { sync: this.options.sync });
     if (onResults) {
-      const settled = write.then(
+      // Readers waiting on it resume after this method has taken the batch in (below).
+      this.unwritten = write.then(
         () => undefined,
         () => undefined,
       );
-      this.unwritten = settled;
-      void settled.then(() => {
-        if (this.unwritten === settled) this.unwritten = null;
-      });
       onResults(results);
     }
-    await write;
+    try {
+      await write;
+    } finally {
+      this.unwritten = null;
+    }
     this.recent.remember(batch.writes());
 
     this.applied = applied;

@@ -5,7 +5,7 @@ import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse 
 import type { HeaderField } from "./h2/hpack";
 import type { H2Stream } from "./h2/stream";
 import type { ServerLogger } from "./logger";
-import { isPagePath, pageResponse, type PageFn } from "./page";
+import { isPageRequest, pageResponse, type PageFn } from "./page";
 
 export function serveH2Streams(
   fast: (stream: H2Stream) => boolean,
@@ -16,7 +16,7 @@ export function serveH2Streams(
   return (stream) => {
     if (fast(stream)) return;
     const handler = handlerFor(stream.path);
-    if (!handler && (stream.method === "GET" || stream.method === "HEAD") && isPagePath(stream.path)) {
+    if (!handler && isPageRequest(stream.method, stream.path)) {
       servePage(stream, page).catch((err: unknown) => {
         logger.error(`GET ${stream.path} failed on HTTP/2: ${String(err)}`);
         stream.reset();

@@ -14,7 +14,7 @@ import { parseListenAddr } from "./listen_addr";
 import { consoleLogger, type ServerLogger } from "./logger";
 import type { NodeRequest, NodeResponse } from "./node_types";
 import { listenOnePort } from "./one_port";
-import { defaultPage, isPagePath, servePage, type PageFn } from "./page";
+import { defaultPage, isPageRequest, servePage, type PageFn } from "./page";
 import { handlerLookup, registerRoutes } from "./routes";
 
 export interface ServerOptions {
@@ -124,7 +124,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
 /** GET / and /dashboard/... answer the node page; anything else that is not an RPC is 404. */
 function serveNonRpc(page: PageFn, req: NodeRequest, res: NodeResponse, logger: ServerLogger): void {
-  if ((req.method === "GET" || req.method === "HEAD") && isPagePath(req.url)) {
+  if (isPageRequest(req.method, req.url)) {
     servePage(page, req, res).catch((err: unknown) => {
       logger.error(`GET ${req.url} failed: ${String(err)}`);
       if (!res.headersSent) res.writeHead(500);
