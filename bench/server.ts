@@ -70,7 +70,7 @@ function connectJson(port: number): ClientUnderTest {
 function leanGrpc(port: number): ClientUnderTest {
   const client = new LeanGrpcClient(`127.0.0.1:${port}`);
   const body = toBinary(GetRequestSchema, create(GetRequestSchema, { key: new TextEncoder().encode("bench") }));
-  return { name: "lean gRPC (raw node:http2)", call: () => client.unary(GET_PATH, body), close: () => client.close?.() };
+  return { name: "lean gRPC (HTTP/2 on a raw socket)", call: () => client.unary(GET_PATH, body), close: () => client.close?.() };
 }
 
 interface Run {
