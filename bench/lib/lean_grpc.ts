@@ -21,6 +21,7 @@ import {
   windowUpdateFrame,
 } from "../../src/server/h2/frames";
 import { encodeHeaders, HpackDecoder, type HeaderField } from "../../src/server/h2/hpack";
+import { TurnWriter } from "../../src/server/h2/turn_writer";
 
 export class GrpcError extends Error {
   constructor(readonly status: number, message: string) {
@@ -94,8 +95,7 @@ class Session {
   private nextId = 1;
   private readonly socket: net.Socket;
   private readonly hpack = new HpackDecoder();
-  private outbox: Uint8Array[] = [];
-  private flushQueued = false;
+  private readonly writer: TurnWriter;
   private input: Uint8Array = new Uint8Array(0);
   /** A header block spread over HEADERS and CONTINUATION frames. */
   private headerBlock: { id: number; parts: Uint8Array[]; endStream: boolean } | null = null;
@@ -110,6 +110,7 @@ class Session {
   constructor(host: string, port: number, private readonly receiveWindow: number, private readonly onGone: () => void) {
     this.socket = net.connect({ host, port });
     this.socket.setNoDelay(true);
+    this.writer = new TurnWriter(this.socket);
     this.queue(CONNECTION_PREFACE);
     this.queue(settingsFrame([[Setting.EnablePush, 0], [Setting.InitialWindowSize, receiveWindow]]));
     if (receiveWindow > DEFAULT_WINDOW) this.queue(windowUpdateFrame(0, receiveWindow - DEFAULT_WINDOW));
@@ -331,20 +332,11 @@ class Session {
   }
 
   private queue(bytes: Uint8Array): void {
-    if (this.closed) return;
-    this.outbox.push(bytes);
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      queueMicrotask(() => this.flush());
-    }
+    if (!this.closed) this.writer.push(bytes);
   }
 
   private flush(): void {
-    this.flushQueued = false;
-    if (this.outbox.length === 0 || this.socket.destroyed) return;
-    const out = this.outbox.length === 1 ? this.outbox[0] : Buffer.concat(this.outbox);
-    this.outbox = [];
-    this.socket.write(out);
+    this.writer.flush();
   }
 }
 

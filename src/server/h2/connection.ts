@@ -20,6 +20,7 @@ import {
 } from "./frames";
 import { EncodedHeaders, encodeHeaders, HpackDecoder, HpackError, type HeaderField } from "./hpack";
 import { H2Stream } from "./stream";
+import { TurnWriter } from "./turn_writer";
 
 export interface H2ConnectionOptions {
   /** Streams a client may have open at once; more are refused (REFUSED_STREAM). */
@@ -80,8 +81,7 @@ export class H2Connection {
   private lastStreamId = 0;
   /** The stream whose header block is being continued, and its fragments so far. */
   private continuing: { id: number; flags: number; parts: Buffer[]; bytes: number } | null = null;
-  private outbox: Uint8Array[] = [];
-  private flushQueued = false;
+  private readonly writer: TurnWriter;
   /** Set once the connection is torn down (or failing): nothing more is read or written. */
   private closed = false;
   private goingAway = false;
@@ -109,6 +109,7 @@ export class H2Connection {
     this.maxClientResets = options.maxClientResets ?? 1000;
     this.resetWindowMs = options.resetWindowMs ?? 10_000;
     this.maxUnsentBytes = options.maxUnsentBytes ?? 16 << 20;
+    this.writer = new TurnWriter(socket, (out) => this.admit(out));
     const maxHeaderListBytes = options.maxHeaderListBytes ?? 64 << 10;
     this.decoder = new HpackDecoder(4096, maxHeaderListBytes);
     this.queue(
@@ -482,26 +483,19 @@ export class H2Connection {
   }
 
   private queue(bytes: Uint8Array): void {
-    if (this.closed) return;
-    this.outbox.push(bytes);
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      queueMicrotask(() => this.flush());
-    }
+    if (!this.closed) this.writer.push(bytes);
   }
 
   private flush(): void {
-    this.flushQueued = false;
-    if (this.outbox.length === 0 || this.socket.destroyed) return;
-    const out = this.outbox.length === 1 ? this.outbox[0] : Buffer.concat(this.outbox);
-    this.outbox = [];
-    if (this.socket.writableLength + out.length > this.maxUnsentBytes) {
-      // The client does not read what it asks for: a GOAWAY would not reach it either.
-      this.socket.destroy();
-      this.teardown();
-      return;
-    }
-    this.socket.write(out);
+    this.writer.flush();
+  }
+
+  /** A client that does not read what it asks for is dropped: a GOAWAY would not reach it either. */
+  private admit(out: Uint8Array): boolean {
+    if (this.socket.writableLength + out.length <= this.maxUnsentBytes) return true;
+    this.socket.destroy();
+    this.teardown();
+    return false;
   }
 
   private fail(code: ErrorCode, message: string): void {
