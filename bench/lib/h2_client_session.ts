@@ -324,8 +324,7 @@ function unpad(flags: number, payload: Uint8Array): Uint8Array {
   return payload.subarray(1, payload.length - payload[0]);
 }
 
-
-/** Where a call's outcome goes. */
+/** A call not yet started: where its messages and its outcome go. */
 export function newCall(onMessage: (m: Uint8Array) => void, onEnd: (status: number, message: string) => void, deadline: number): Call {
   return {
     id: 0,
