@@ -129,16 +129,17 @@ export class Session {
   /** Sends as much of the call's body as the windows allow, ending the request side after it if asked. */
   private sendBody(call: Call): void {
     while (!call.endSent) {
-      const n = Math.min(call.unsent.length, this.sendWindow, call.sendWindow, this.peerMaxFrame);
-      if (n <= 0 && call.unsent.length > 0) return;
-      const last = n >= call.unsent.length;
+      const room = Math.max(0, Math.min(this.sendWindow, call.sendWindow, this.peerMaxFrame));
+      const n = Math.min(call.unsent.length, room);
+      const last = n === call.unsent.length;
       const end = last && call.endAfter;
-      if (n <= 0 && !end) return;
-      this.queue(frameHeader(Math.max(n, 0), FrameType.Data, end ? Flag.EndStream : 0, call.id));
+      // No room for the rest, or an empty body on a stream the caller keeps open.
+      if (n === 0 && !end) return;
+      this.queue(frameHeader(n, FrameType.Data, end ? Flag.EndStream : 0, call.id));
       if (n > 0) this.queue(call.unsent.subarray(0, n));
-      call.unsent = call.unsent.subarray(Math.max(n, 0));
-      this.sendWindow -= Math.max(n, 0);
-      call.sendWindow -= Math.max(n, 0);
+      call.unsent = call.unsent.subarray(n);
+      this.sendWindow -= n;
+      call.sendWindow -= n;
       call.endSent = end;
       if (last) return;
     }

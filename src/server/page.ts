@@ -4,8 +4,7 @@ import type { NodeRequest, NodeResponse } from "./node_types";
 
 export type PageFn = (req: Request) => Response | string | Promise<Response | string>;
 
-/** Paths the page function answers: "/" (with any query) and everything under "/dashboard/". */
-/** A GET or HEAD of / or /dashboard/...: the node page answers it (on either HTTP version). */
+/** A GET or HEAD of "/" (with any query) or under "/dashboard/": the node page answers it, on either HTTP version. */
 export function isPageRequest(method: string | undefined, url: string | undefined): boolean {
   if (method !== "GET" && method !== "HEAD") return false;
   return url === "/" || url?.startsWith("/?") === true || url?.startsWith("/dashboard/") === true;

@@ -31,8 +31,12 @@ describe("against rbkv's server", () => {
   });
 
   test("a request far over the connection's first window and frame size waits for WINDOW_UPDATE and arrives whole", async () => {
+    // A new connection: its first call starts with the 65,535-byte windows of RFC 9113 and must
+    // wait for the server's SETTINGS and WINDOW_UPDATE to send the rest.
+    const fresh = new LeanGrpcClient(`127.0.0.1:${h.port}`);
     const value = new Uint8Array(700 * 1024).map((_, i) => i % 251);
-    await client.unary("/rbkv.v1.KV/Put", toBinary(PutRequestSchema, create(PutRequestSchema, { key: enc.encode("big"), value })));
+    await fresh.unary("/rbkv.v1.KV/Put", toBinary(PutRequestSchema, create(PutRequestSchema, { key: enc.encode("big"), value })), 5_000);
+    fresh.close();
     const got = fromBinary(GetResponseSchema, await client.unary("/rbkv.v1.KV/Get", toBinary(GetRequestSchema, create(GetRequestSchema, { key: enc.encode("big") }))));
     expect(got.kv?.value).toEqual(value);
   });
