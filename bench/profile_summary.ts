@@ -57,4 +57,4 @@ function summarize(path: string, top: number): void {
 const args = process.argv.slice(2);
 const topAt = args.indexOf("--top");
 const top = topAt >= 0 ? Number(args[topAt + 1]) : 30;
-for (const f of args.filter((a, i) => a.endsWith(".cpuprofile") && i !== topAt + 1)) summarize(f, top);
+for (const f of args.filter((a, i) => a.endsWith(".cpuprofile") && !(topAt >= 0 && i === topAt + 1))) summarize(f, top);

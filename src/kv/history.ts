@@ -5,6 +5,7 @@ import { type Change, changeRevision } from "./change";
 import type { BatchOp, Db } from "./db";
 import { encodeHistoryRecord } from "./history_codec";
 import { HISTORY_END, HISTORY_START, historyKey, META_HISTORY_FIRST, META_REVISION } from "./keys";
+import { PrevResolver } from "./history_prev";
 import { inRange } from "./range";
 
 // Watch history: "h" revision -> the events of the revisions up to and including that one since
@@ -26,7 +27,7 @@ export function appendHistoryRecords(ops: BatchOp[], changes: readonly Change[])
   let bytes = 0;
   for (let i = 0; i < changes.length; i++) {
     const c = changes[i];
-    bytes += c.key.length + (c.type === EventType.PUT ? c.kv.value.length : 0) + (c.prev ? c.prev.value.length : 0) + 32;
+    bytes += c.key.length + (c.type === EventType.PUT ? c.kv.value.length : 0) + 32;
     const endOfRevision = i + 1 === changes.length || changeRevision(changes[i + 1]) !== changeRevision(c);
     if (endOfRevision && (bytes >= RECORD_TARGET_BYTES || i + 1 === changes.length)) {
       const slice = from === 0 && i + 1 === changes.length ? changes : changes.slice(from, i + 1);
@@ -70,8 +71,9 @@ export interface HistoryPage {
 const SCAN_BATCH = 64;
 
 /**
- * Events since `startRevision` on [key, rangeEnd) (etcd semantics). Stops after the revision at
- * which `limit` events (0: no limit) were collected, so a page never splits a revision.
+ * Events since `startRevision` on [key, rangeEnd) (etcd semantics), with their prev_kv when
+ * `prevKv` (see PrevResolver). Stops after the revision at which `limit` events (0: no limit) were
+ * collected, so a page never splits a revision.
  */
 export async function readHistory(
   db: Db,
@@ -79,6 +81,7 @@ export async function readHistory(
   key: Uint8Array,
   rangeEnd: Uint8Array,
   limit: number,
+  prevKv: boolean,
 ): Promise<HistoryPage> {
   const snapshot = db.snapshot();
   try {
@@ -87,6 +90,7 @@ export async function readHistory(
     const start = Math.max(1, startRevision);
     if (start < first) return { events: [], compactRevision: first, nextRevision: first };
     const events: Event[] = [];
+    const prevs = new PrevResolver(prevKv, first);
     const it = db.iterator({ gte: historyKey(start), lt: HISTORY_END, snapshot });
     let next = Math.max(start, current + 1);
     /** Once `limit` events are in: the revision they reached, which is read to its end. */
@@ -98,16 +102,21 @@ export async function readHistory(
         for (const [, v] of rows) {
           for (const e of fromBinary(WatchResponseSchema, v).events) {
             const revision = Number(e.kv?.modRevision ?? 0);
-            if (revision < start) continue;
             if (last !== 0 && revision > last) break scan;
-            if (e.kv && inRange(e.kv.key, key, rangeEnd)) events.push(e);
-            if (last === 0 && limit > 0 && events.length >= limit) last = revision;
+            if (!e.kv || !inRange(e.kv.key, key, rangeEnd)) continue;
+            if (revision >= start) {
+              prevs.take(e);
+              events.push(e);
+              if (last === 0 && limit > 0 && events.length >= limit) last = revision;
+            }
+            prevs.pass(e);
           }
         }
       }
     } finally {
       await it.close();
     }
+    await prevs.finish(db, snapshot);
     return { events, compactRevision: 0, nextRevision: last !== 0 ? last + 1 : next };
   } finally {
     await snapshot.close();

@@ -2,8 +2,15 @@
 // hand straight from the apply path's compact changes: it is written on every applied write, on every
 // member, and building protobuf Events to hand to protobuf-es's generic encoder costs more than
 // the rest of the apply. Sizes are computed first so the record is written into one buffer of the
-// exact size. The bytes are exactly what toBinary(WatchResponseSchema, {events: changes.map(toEvent)})
-// produces (tested), so records are still read back with fromBinary.
+// exact size. The bytes are exactly what toBinary(WatchResponseSchema, {events}) produces for the
+// changes' events with each prev_kv replaced by its reference (tested), so records are still read
+// back with fromBinary.
+//
+// An event's previous key-value is stored as a reference, a KeyValue holding only its
+// mod_revision: the previous version is itself in the history (the last put of the key at that
+// revision), and storing its value again made the history half of everything an apply wrote.
+// Readers resolve references (history_prev.ts); a full KeyValue always has create_revision set, a
+// reference never, so records written before this layout still read as they are.
 import { EventType } from "../gen/rbkv/v1/kv_pb";
 import type { Change } from "./change";
 import type { StoredKv } from "./record";
@@ -43,8 +50,12 @@ function changeKvSize(c: Change): number {
 function changeSize(c: Change, kvSize: number): number {
   let size = 1 + varintSize(c.type);
   size += lengthDelimitedSize(kvSize);
-  if (c.prev) size += lengthDelimitedSize(keyValueSize(c.key, c.prev, 0));
+  if (c.prev) size += lengthDelimitedSize(prevReferenceSize(c.prev));
   return size;
+}
+
+function prevReferenceSize(prev: StoredKv): number {
+  return prev.modRevision !== 0 ? 1 + varintSize(prev.modRevision) : 0;
 }
 
 class Writer extends ProtoWriter {
@@ -83,8 +94,12 @@ export function encodeHistoryRecord(changes: readonly Change[]): Uint8Array {
     w.uint(1, c.type);
     if (c.type === EventType.PUT) w.keyValue(2, kvSizes[i], c.key, c.kv, 0);
     else w.keyValue(2, kvSizes[i], c.key, null, c.revision);
-    if (c.prev) w.keyValue(3, keyValueSize(c.key, c.prev, 0), c.key, c.prev, 0);
+    if (c.prev) {
+      w.begin(3, prevReferenceSize(c.prev));
+      if (c.prev.modRevision !== 0) w.uint(4, c.prev.modRevision);
+    }
   }
   if (w.pos !== total) throw new Error(`history record size mismatch: wrote ${w.pos}, expected ${total}`);
   return w.buf;
 }
+

@@ -209,9 +209,9 @@ export class KvStore {
     return readExpiredKeys(this.db, nowMs, limit);
   }
 
-  /** Watch history from startRevision on [key, rangeEnd); limit 0 = no limit. */
-  eventsSince(startRevision: number, key: Uint8Array, rangeEnd: Uint8Array, limit = 0): Promise<HistoryPage> {
-    return readHistory(this.db, startRevision, key, rangeEnd, limit);
+  /** Watch history from startRevision on [key, rangeEnd); limit 0 = no limit; prev_kv only when `prevKv`. */
+  eventsSince(startRevision: number, key: Uint8Array, rangeEnd: Uint8Array, limit = 0, prevKv = true): Promise<HistoryPage> {
+    return readHistory(this.db, startRevision, key, rangeEnd, limit, prevKv);
   }
 
   /** Calls `listener` after every applied batch. It must not block; returns an unsubscribe. */

@@ -135,7 +135,7 @@ export class WatchHub {
     signal: AbortSignal,
   ): AsyncGenerator<WatchResponse, number> {
     while (next <= this.kv.revision() && !signal.aborted) {
-      const page = await this.kv.eventsSince(next, key, rangeEnd, this.options.historyPageEvents);
+      const page = await this.kv.eventsSince(next, key, rangeEnd, this.options.historyPageEvents, prevKv);
       if (page.compactRevision > 0) {
         yield create(WatchResponseSchema, { header: this.header(), compactRevision: BigInt(page.compactRevision) });
         throw new ConnectError(

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { EventType, WatchResponseSchema } from "../../src/gen/rbkv/v1/kv_pb";
+import { type Event, EventType, KeyValueSchema, WatchResponseSchema } from "../../src/gen/rbkv/v1/kv_pb";
 import { type Change, toEvent } from "../../src/kv/change";
 import { encodeHistoryRecord } from "../../src/kv/history_codec";
 import type { StoredKv } from "../../src/kv/record";
@@ -11,6 +11,13 @@ function random(seed: number) {
     a = (a * 1103515245 + 12345) & 0x7fffffff;
     return a / 0x7fffffff;
   };
+}
+
+/** The event a history record holds for a change: its prev_kv as a reference (mod_revision only). */
+function historyEvent(c: Change): Event {
+  const event = toEvent(c);
+  if (c.prev) event.prevKv = create(KeyValueSchema, { modRevision: BigInt(c.prev.modRevision) });
+  return event;
 }
 
 test("hand-encoded history records are byte-identical to protobuf-es encoding the same events", () => {
@@ -33,7 +40,7 @@ test("hand-encoded history records are byte-identical to protobuf-es encoding th
   };
   for (let i = 0; i < 500; i++) {
     const changes = Array.from({ length: 1 + Math.floor(rnd() * 4) }, change);
-    const events = changes.map(toEvent);
+    const events = changes.map(historyEvent);
     const expected = toBinary(WatchResponseSchema, create(WatchResponseSchema, { events }));
     const actual = encodeHistoryRecord(changes);
     expect(actual).toEqual(expected);

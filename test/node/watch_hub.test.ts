@@ -144,3 +144,25 @@ test("a snapshot installed under a live watch: the skipped revisions come from t
   await reading;
   expect(revisions(got)).toEqual([1, 2, 3, 4, 5]);
 });
+
+test("replayed events carry prev_kv only when the watch asks for it, across history records", async () => {
+  for (let i = 0; i < 6; i++) await put("p", `v${i}`); // one record per revision: prevs come from earlier records
+  const replay = async (prevKv: boolean) => {
+    const abort = new AbortController();
+    const events = [];
+    for await (const r of hub({ historyPageEvents: 2 }).watch(create(WatchRequestSchema, { key: enc("p"), startRevision: 3n, prevKv }), abort.signal)) {
+      events.push(...r.events);
+      if (events.length >= 4) abort.abort();
+    }
+    return events;
+  };
+  const withPrev = await replay(true);
+  expect(withPrev.map((e) => [Number(e.kv?.modRevision), new TextDecoder().decode(e.prevKv?.value)])).toEqual([
+    [3, "v1"],
+    [4, "v2"],
+    [5, "v3"],
+    [6, "v4"],
+  ]);
+  expect(withPrev.map((e) => Number(e.prevKv?.modRevision))).toEqual([2, 3, 4, 5]);
+  expect((await replay(false)).some((e) => e.prevKv !== undefined)).toBe(false);
+});
