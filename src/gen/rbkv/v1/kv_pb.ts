@@ -596,7 +596,8 @@ export type WatchRequest = Message<"rbkv.v1.WatchRequest"> & {
   startRevision: bigint;
 
   /**
-   * Include the previous key-value in each event.
+   * Include the previous key-value in each event. An event replayed from the history has it when
+   * the previous version is itself still in the history (as etcd's watch after a compaction).
    *
    * @generated from field: bool prev_kv = 4;
    */
