@@ -19,6 +19,7 @@ import {
 } from "../../src/server/h2/frames";
 import { HpackDecoder, type HeaderField } from "../../src/server/h2/hpack";
 import { TurnWriter } from "../../src/server/h2/turn_writer";
+import { HeaderIndexer } from "./header_indexer";
 
 const GRPC_UNAVAILABLE = 14;
 
@@ -74,6 +75,7 @@ export class Session {
   private nextId = 1;
   private readonly socket: net.Socket;
   private readonly hpack = new HpackDecoder();
+  private readonly headers = new HeaderIndexer();
   private readonly writer: TurnWriter;
   private input: Uint8Array = new Uint8Array(0);
   /** A header block spread over HEADERS and CONTINUATION frames. */
@@ -98,7 +100,9 @@ export class Session {
     this.socket.on("close", () => this.teardown("the connection closed"));
   }
 
-  start(call: Call, headerBlock: Uint8Array, body: Uint8Array, endStream: boolean): void {
+  /** Starts a call; `key` names its header list (the same key, the same fields). */
+  start(call: Call, key: string, fields: readonly HeaderField[], body: Uint8Array, endStream: boolean): void {
+    const headerBlock = this.headers.block(key, fields);
     call.id = this.nextId;
     this.nextId += 2;
     call.sendWindow = this.peerStreamWindow;
@@ -284,6 +288,7 @@ export class Session {
         this.peerStreamWindow = value;
         for (const call of this.calls.values()) call.sendWindow += delta;
       } else if (key === Setting.MaxFrameSize) this.peerMaxFrame = value;
+      else if (key === Setting.HeaderTableSize) this.headers.limit(value);
     }
     this.unblock();
   }

@@ -1,10 +1,11 @@
 // A lean gRPC client for the benchmark: HTTP/2 spoken directly on a TCP socket
 // (h2_client_session.ts, with the frame and HPACK code of rbkv's own server), pre-encoded request
-// bodies, header blocks encoded once per path, the writes of one turn in one socket write, and one
+// bodies, request headers indexed in the connection's HPACK table as gRPC clients do
+// (header_indexer.ts), the writes of one turn in one socket write, and one
 // sweep for deadlines instead of a timer per call. The same client measures rbkv and etcd, so its
 // own cost (reported beside every figure) is the same for both; it replaced a client on Bun's
 // node:http2, which cost about four times the CPU per call (bench/README.md).
-import { encodeHeaders } from "../../src/server/h2/hpack";
+import type { HeaderField } from "../../src/server/h2/hpack";
 import { type Call, newCall, Session } from "./h2_client_session";
 
 export class GrpcError extends Error {
@@ -29,7 +30,7 @@ function frame(body: Uint8Array): Uint8Array {
 export class LeanGrpcClient {
   private session: Session | null = null;
   private readonly sessions = new Set<Session>();
-  private readonly headerBlocks = new Map<string, Uint8Array>();
+  private readonly headerLists = new Map<string, HeaderField[]>();
   private sweeper: ReturnType<typeof setInterval> | null = null;
   private readonly host: string;
   private readonly port: number;
@@ -77,7 +78,7 @@ export class LeanGrpcClient {
 
   private open(path: string, call: Call, body: Uint8Array, endStream: boolean): Session {
     const session = this.connect();
-    session.start(call, this.headerBlock(path), body, endStream);
+    session.start(call, path, this.requestHeaders(path), body, endStream);
     if (this.sweeper === null && Number.isFinite(call.deadline)) {
       this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
       this.sweeper.unref?.();
@@ -96,20 +97,20 @@ export class LeanGrpcClient {
     return s;
   }
 
-  private headerBlock(path: string): Uint8Array {
-    let block = this.headerBlocks.get(path);
-    if (!block) {
-      block = encodeHeaders([
+  private requestHeaders(path: string): HeaderField[] {
+    let fields = this.headerLists.get(path);
+    if (!fields) {
+      fields = [
         [":method", "POST"],
         [":scheme", "http"],
         [":path", path],
         [":authority", this.address],
         ["content-type", "application/grpc"],
         ["te", "trailers"],
-      ]);
-      this.headerBlocks.set(path, block);
+      ];
+      this.headerLists.set(path, fields);
     }
-    return block;
+    return fields;
   }
 
   /** Calls past their deadline are cancelled (RST_STREAM) and fail with DEADLINE_EXCEEDED. */

@@ -4,7 +4,7 @@
 // are there), which is all a server sending a handful of fixed response headers needs.
 import { HuffmanError, huffmanDecode } from "./huffman";
 
-const STATIC_TABLE: readonly (readonly [string, string])[] = [
+export const STATIC_TABLE: readonly (readonly [string, string])[] = [
   [":authority", ""], [":method", "GET"], [":method", "POST"], [":path", "/"], [":path", "/index.html"],
   [":scheme", "http"], [":scheme", "https"], [":status", "200"], [":status", "204"], [":status", "206"],
   [":status", "304"], [":status", "400"], [":status", "404"], [":status", "500"], ["accept-charset", ""],
@@ -21,7 +21,7 @@ const STATIC_TABLE: readonly (readonly [string, string])[] = [
 ];
 
 /** A field's size as the table counts it: name and value octets plus 32 (RFC 7541 4.1). */
-const ENTRY_OVERHEAD = 32;
+export const ENTRY_OVERHEAD = 32;
 
 export class HpackError extends Error {}
 
@@ -151,7 +151,7 @@ STATIC_TABLE.forEach(([name], i) => {
 });
 const STATUS_200 = 8;
 
-function pushInteger(out: number[], value: number, prefixBits: number, firstByte: number): void {
+export function pushInteger(out: number[], value: number, prefixBits: number, firstByte: number): void {
   const max = (1 << prefixBits) - 1;
   if (value < max) {
     out.push(firstByte | value);
@@ -166,7 +166,7 @@ function pushInteger(out: number[], value: number, prefixBits: number, firstByte
   out.push(value);
 }
 
-function pushString(out: number[], s: string): void {
+export function pushString(out: number[], s: string): void {
   const bytes = Buffer.from(s, "latin1");
   pushInteger(out, bytes.length, 7, 0);
   for (const b of bytes) out.push(b);
