@@ -61,6 +61,9 @@ describe("against Bun's node:http2 server", () => {
   /** A small receive window, so that a 1 MiB answer needs many WINDOW_UPDATEs from the client. */
   let narrow: LeanGrpcClient;
   const resets: string[] = [];
+  /** The server side of every connection, and the connection each call came in on. */
+  const sessions: http2.ServerHttp2Session[] = [];
+  const sessionOf = new Map<string, http2.Http2Session>();
   const grpcFrame = (bytes: Uint8Array) => {
     const out = Buffer.alloc(5 + bytes.length);
     out.writeUInt32BE(bytes.length, 1);
@@ -70,8 +73,10 @@ describe("against Bun's node:http2 server", () => {
 
   beforeAll(async () => {
     server = http2.createServer();
+    server.on("session", (session) => sessions.push(session));
     server.on("stream", (stream: http2.ServerHttp2Stream, headers) => {
       const path = String(headers[":path"]);
+      sessionOf.set(path, stream.session!);
       const chunks: Buffer[] = [];
       stream.on("data", (c: Buffer) => chunks.push(c));
       stream.on("error", () => {});
@@ -80,7 +85,7 @@ describe("against Bun's node:http2 server", () => {
       });
       stream.on("end", () => {
         const body = Buffer.concat(chunks).subarray(5);
-        if (path === "/echo") {
+        if (path.startsWith("/echo")) {
           stream.respond({ ":status": 200, "content-type": "application/grpc", "x-call": String(body.length) }, { waitForTrailers: true });
           stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0", "grpc-message": "" }));
           stream.end(grpcFrame(body));
@@ -96,6 +101,12 @@ describe("against Bun's node:http2 server", () => {
           stream.end(grpcFrame(enc.encode("three")));
         } else if (path === "/fail") {
           stream.respond({ ":status": 200, "content-type": "application/grpc", "grpc-status": "9", "grpc-message": "not%20now" }, { endStream: true });
+        } else if (path.startsWith("/slow")) {
+          setTimeout(() => {
+            stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+            stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+            stream.end(grpcFrame(enc.encode("late")));
+          }, 300);
         } else if (path === "/reset") {
           stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
         }
@@ -148,5 +159,29 @@ describe("against Bun's node:http2 server", () => {
     expect(Date.now() - started).toBeLessThan(2_000);
     for (let i = 0; i < 50 && !resets.includes("/silent"); i++) await Bun.sleep(20);
     expect(resets).toContain("/silent");
+  });
+
+  test("a PING from the server is answered with its payload", async () => {
+    const own = new LeanGrpcClient(`127.0.0.1:${(server.address() as AddressInfo).port}`);
+    await own.unary("/echo/ping", enc.encode("x"));
+    const payload = Buffer.from("rbkv-png");
+    const echoed = await new Promise<Buffer>((resolve, reject) =>
+      sessionOf.get("/echo/ping")!.ping(payload, (err, _ms, got) => (err ? reject(err) : resolve(got))),
+    );
+    expect(echoed).toEqual(payload);
+    own.close();
+  });
+
+  test("after a GOAWAY the call in flight still completes and new calls go to a new connection", async () => {
+    const own = new LeanGrpcClient(`127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const inFlight = own.unary("/slow/1", new Uint8Array(0), 5_000);
+    for (let i = 0; i < 50 && !sessionOf.has("/slow/1"); i++) await Bun.sleep(10);
+    const first = sessionOf.get("/slow/1")!;
+    first.goaway(http2.constants.NGHTTP2_NO_ERROR, 1); // stream 1, the call in flight, is still served
+    await Bun.sleep(50);
+    expect(new TextDecoder().decode(await own.unary("/slow/2", new Uint8Array(0), 5_000))).toBe("late");
+    expect(new TextDecoder().decode(await inFlight)).toBe("late");
+    expect(sessionOf.get("/slow/2")).not.toBe(first);
+    own.close();
   });
 });
