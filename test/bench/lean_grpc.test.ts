@@ -61,8 +61,7 @@ describe("against Bun's node:http2 server", () => {
   /** A small receive window, so that a 1 MiB answer needs many WINDOW_UPDATEs from the client. */
   let narrow: LeanGrpcClient;
   const resets: string[] = [];
-  /** The server side of every connection, and the connection each call came in on. */
-  const sessions: http2.ServerHttp2Session[] = [];
+  /** The server side of the connection each call (by path) came in on. */
   const sessionOf = new Map<string, http2.Http2Session>();
   const grpcFrame = (bytes: Uint8Array) => {
     const out = Buffer.alloc(5 + bytes.length);
@@ -73,7 +72,6 @@ describe("against Bun's node:http2 server", () => {
 
   beforeAll(async () => {
     server = http2.createServer();
-    server.on("session", (session) => sessions.push(session));
     server.on("stream", (stream: http2.ServerHttp2Stream, headers) => {
       const path = String(headers[":path"]);
       sessionOf.set(path, stream.session!);
