@@ -1,8 +1,8 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { type Event, EventType, type KeyValue, WatchResponseSchema } from "../gen/rbkv/v1/kv_pb";
-import { mapKey, readU64, viewOf } from "./bytes";
+import { mapKey } from "./bytes";
 import type { Db, DbSnapshot } from "./db";
-import { HISTORY_END, historyKey } from "./keys";
+import { HISTORY_END, historyKey, historyKeyRevision } from "./keys";
 
 /**
  * Gives the events read from the watch history their previous key-values. A record stores an
@@ -34,7 +34,7 @@ export class PrevResolver {
     if (!ref || ref.createRevision !== 0n) return; // none, or stored whole (an older record)
     event.prevKv = undefined;
     const revision = Number(ref.modRevision);
-    if (revision < this.first || revision === 0) return;
+    if (revision < this.first) return; // first >= 1, so this also drops a reference to revision 0
     const key = mapKey(event.kv!.key);
     const passed = this.lastPut.get(key);
     if (passed && passed.modRevision === ref.modRevision) event.prevKv = passed;
@@ -64,7 +64,7 @@ export class PrevResolver {
           for (const e of fromBinary(WatchResponseSchema, row[1]).events) {
             if (e.type === EventType.PUT && e.kv) puts.set(putKey(mapKey(e.kv.key), Number(e.kv.modRevision)), e.kv);
           }
-          recordEnd = readU64(viewOf(row[0]), 1); // a record's key names the last revision it holds
+          recordEnd = historyKeyRevision(row[0]);
         }
         ref.event.prevKv = puts.get(putKey(ref.key, ref.revision));
       }

@@ -37,6 +37,11 @@ export function historyKey(revision: number): Uint8Array {
   return out;
 }
 
+/** The revision a history key names (the last revision its record holds). */
+export function historyKeyRevision(key: Uint8Array): number {
+  return readU64(viewOf(key), 1);
+}
+
 export function expiryKey(expiresAtMs: number, userKey: Uint8Array): Uint8Array {
   return concatBytes(EXPIRY_START, u64Bytes(expiresAtMs), userKey);
 }

@@ -16,6 +16,7 @@ import { encodeConfChange } from "../../src/raft/confchange";
 import { type ConfChange, type ConfState, type Entry, EntryType } from "../../src/raft/types";
 import { deleteCommand, encodeCommand, expireCommand, putCommand, txnCommand } from "../../src/kv/commands";
 import type { ExpiredKey } from "../../src/kv/expiry";
+import type { Db } from "../../src/kv/db";
 import { KvStore, type KvStoreOptions } from "../../src/kv/store";
 import type { Command } from "../../src/gen/rbkv/raft/v1/raft_pb";
 
@@ -91,6 +92,11 @@ export class Harness {
 
   value(key: string, nowMs = 1000): string | undefined {
     return dec(this.store.get(enc(key), nowMs).kv?.value);
+  }
+
+  /** The store's LevelDB, for tests that look at or change what it holds. */
+  db(): Db {
+    return (this.store as unknown as { db: Db }).db;
   }
 }
 

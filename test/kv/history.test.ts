@@ -11,7 +11,7 @@ const putOf = (key: string, value: string) => putCommand(create(PutRequestSchema
 function historyKeyCount(h: Harness): Promise<number> {
   return (async () => {
     let n = 0;
-    for await (const _ of (h.store as unknown as { db: { keys(o: object): AsyncIterable<Uint8Array> } }).db.keys({ gte: Uint8Array.of(0x68), lt: Uint8Array.of(0x69) })) n++;
+    for await (const _ of h.db().keys({ gte: Uint8Array.of(0x68), lt: Uint8Array.of(0x69) })) n++;
     return n;
   })();
 }
@@ -133,7 +133,7 @@ test("large batches are split into records at revision boundaries; pruning moves
 
 test("each prune deletes from where the last one ended, not from the start of the history again", async () => {
   const h = await Harness.create({ historyRevisions: 16 });
-  const db = (h.store as unknown as { db: { clear(o: { gte: Uint8Array; lt: Uint8Array }): Promise<void> } }).db;
+  const db = h.db() as unknown as { clear(o: { gte: Uint8Array; lt: Uint8Array }): Promise<void> };
   const ranges: { gte: Uint8Array; lt: Uint8Array }[] = [];
   const clear = db.clear.bind(db);
   db.clear = (o) => {

@@ -4,7 +4,6 @@ import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import type { Command } from "../../src/gen/rbkv/raft/v1/raft_pb";
 import { DeleteRequestSchema, type Event, PutRequestSchema, TxnRequestSchema, WatchResponseSchema } from "../../src/gen/rbkv/v1/kv_pb";
 import { deleteCommand, expireCommand, putCommand, txnCommand } from "../../src/kv/commands";
-import type { Db } from "../../src/kv/db";
 import { HISTORY_END, HISTORY_START } from "../../src/kv/keys";
 import { Harness, cleanupDirs, dec, enc, opDel, opPut } from "./helpers";
 
@@ -28,7 +27,6 @@ function recordLive(h: Harness): Event[] {
 }
 
 const revisionOf = (e: Event) => Number(e.kv!.modRevision);
-const dbOf = (h: Harness) => (h.store as unknown as { db: Db }).db;
 
 /**
  * Random batches of puts (some with a time to live), single and range deletes, expiries, and Txns
@@ -128,7 +126,7 @@ test("records written with whole prev_kv (the earlier layout) read as they are",
   const h = await Harness.create();
   await h.put("k", "1");
   await h.put("k", "2");
-  const db = dbOf(h);
+  const db = h.db();
   const rows = await db.iterator({ gte: HISTORY_START, lt: HISTORY_END }).all();
   expect(rows).toHaveLength(2);
   const [recordKey, bytes] = rows[1];

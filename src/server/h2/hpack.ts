@@ -4,7 +4,7 @@
 // are there), which is all a server sending a handful of fixed response headers needs.
 import { HuffmanError, huffmanDecode } from "./huffman";
 
-export const STATIC_TABLE: readonly (readonly [string, string])[] = [
+const STATIC_TABLE: readonly (readonly [string, string])[] = [
   [":authority", ""], [":method", "GET"], [":method", "POST"], [":path", "/"], [":path", "/index.html"],
   [":scheme", "http"], [":scheme", "https"], [":status", "200"], [":status", "204"], [":status", "206"],
   [":status", "304"], [":status", "400"], [":status", "404"], [":status", "500"], ["accept-charset", ""],
@@ -21,7 +21,7 @@ export const STATIC_TABLE: readonly (readonly [string, string])[] = [
 ];
 
 /** A field's size as the table counts it: name and value octets plus 32 (RFC 7541 4.1). */
-export const ENTRY_OVERHEAD = 32;
+const ENTRY_OVERHEAD = 32;
 
 export class HpackError extends Error {}
 
@@ -32,12 +32,54 @@ function text(bytes: Uint8Array): string {
   return latin1.decode(bytes);
 }
 
+/**
+ * The dynamic table of one direction of a connection (RFC 7541 2.3 and 4), numbered after the
+ * static table, newest first. The decoder keeps one; an encoder that indexes keeps a copy in step.
+ */
+export class DynamicTable {
+  private entries: HeaderField[] = [];
+  private size = 0;
+
+  constructor(private maxSize: number) {}
+
+  /** The field at `index` (1-based, static table first), or undefined past the end. */
+  field(index: number): readonly [string, string] | undefined {
+    if (index <= STATIC_TABLE.length) return STATIC_TABLE[index - 1];
+    return this.entries[index - STATIC_TABLE.length - 1];
+  }
+
+  /** The index of the newest dynamic entry that matches, or undefined. */
+  indexOf(match: (field: HeaderField) => boolean): number | undefined {
+    const i = this.entries.findIndex(match);
+    return i < 0 ? undefined : STATIC_TABLE.length + 1 + i;
+  }
+
+  add(name: string, value: string): void {
+    const size = name.length + value.length + ENTRY_OVERHEAD;
+    this.evict(size);
+    if (size > this.maxSize) return; // An entry larger than the table empties it (4.4).
+    this.entries.unshift([name, value]);
+    this.size += size;
+  }
+
+  /** A dynamic table size update: entries that no longer fit are dropped, oldest first. */
+  resize(maxSize: number): void {
+    this.maxSize = maxSize;
+    this.evict(0);
+  }
+
+  /** Drops the oldest entries until `room` more bytes fit. */
+  private evict(room: number): void {
+    while (this.entries.length > 0 && this.size + room > this.maxSize) {
+      const [name, value] = this.entries.pop()!;
+      this.size -= name.length + value.length + ENTRY_OVERHEAD;
+    }
+  }
+}
+
 /** The decoding side of one connection: its dynamic table lives as long as the connection. */
 export class HpackDecoder {
-  /** Newest first. */
-  private table: HeaderField[] = [];
-  private tableSize = 0;
-  private maxTableSize: number;
+  private readonly table: DynamicTable;
   /** The block being decoded and the read position in it. */
   private block: Uint8Array = new Uint8Array(0);
   private pos = 0;
@@ -48,7 +90,7 @@ export class HpackDecoder {
     /** Decoded header list size (RFC 7540 6.5.2 counting) above which decoding fails. */
     private readonly maxHeaderListSize = 64 << 10,
   ) {
-    this.maxTableSize = settingsMaxTableSize;
+    this.table = new DynamicTable(settingsMaxTableSize);
   }
 
   /** Decodes one complete header block (HEADERS plus any CONTINUATION payloads, concatenated). */
@@ -67,13 +109,12 @@ export class HpackDecoder {
         const index = this.integer(6);
         name = index === 0 ? this.string() : this.entry(index)[0];
         value = this.string();
-        this.add(name, value);
+        this.table.add(name, value);
       } else if (b & 0x20) {
         if (fields.length > 0) throw new HpackError("table size update after a header field");
         const size = this.integer(5);
         if (size > this.settingsMaxTableSize) throw new HpackError(`table size ${size} over the announced ${this.settingsMaxTableSize}`);
-        this.maxTableSize = size;
-        this.evict(0);
+        this.table.resize(size);
         continue;
       } else {
         // Literal without indexing (0000) or never indexed (0001): same layout, 4-bit prefix.
@@ -120,36 +161,28 @@ export class HpackDecoder {
     }
   }
 
-  private entry(index: number): HeaderField | readonly [string, string] {
+  private entry(index: number): readonly [string, string] {
     if (index === 0) throw new HpackError("index 0");
-    if (index <= STATIC_TABLE.length) return STATIC_TABLE[index - 1];
-    const field = this.table[index - STATIC_TABLE.length - 1];
+    const field = this.table.field(index);
     if (!field) throw new HpackError(`index ${index} is past the dynamic table`);
     return field;
   }
-
-  private add(name: string, value: string): void {
-    const size = name.length + value.length + ENTRY_OVERHEAD;
-    this.evict(size);
-    if (size > this.maxTableSize) return; // An entry larger than the table empties it (4.4).
-    this.table.unshift([name, value]);
-    this.tableSize += size;
-  }
-
-  /** Drops the oldest entries until `room` more bytes fit. */
-  private evict(room: number): void {
-    while (this.table.length > 0 && this.tableSize + room > this.maxTableSize) {
-      const [name, value] = this.table.pop()!;
-      this.tableSize -= name.length + value.length + ENTRY_OVERHEAD;
-    }
-  }
 }
 
-const STATIC_NAME_INDEX = new Map<string, number>();
-STATIC_TABLE.forEach(([name], i) => {
+/** Static table indexes: of the first entry with a name, and of an exact field. */
+export const STATIC_NAME_INDEX = new Map<string, number>();
+const STATIC_FIELD_INDEX = new Map<string, Map<string, number>>();
+STATIC_TABLE.forEach(([name, value], i) => {
   if (!STATIC_NAME_INDEX.has(name)) STATIC_NAME_INDEX.set(name, i + 1);
+  let values = STATIC_FIELD_INDEX.get(name);
+  if (!values) STATIC_FIELD_INDEX.set(name, (values = new Map()));
+  if (!values.has(value)) values.set(value, i + 1);
 });
-const STATUS_200 = 8;
+
+/** The static table index of exactly this field, if it is there. */
+export function staticFieldIndex(name: string, value: string): number | undefined {
+  return STATIC_FIELD_INDEX.get(name)?.get(value);
+}
 
 export function pushInteger(out: number[], value: number, prefixBits: number, firstByte: number): void {
   const max = (1 << prefixBits) - 1;
@@ -181,14 +214,15 @@ export class EncodedHeaders {
 }
 
 /**
- * Encodes a header list without touching any table: ":status: 200" as its static index, every
- * other field as a literal never added to the table. Names must be lowercase.
+ * Encodes a header list without touching any table: a field in the static table (":status: 200")
+ * as its index, every other field as a literal never added to the table. Names must be lowercase.
  */
 export function encodeHeaders(fields: readonly HeaderField[]): Uint8Array {
   const out: number[] = [];
   for (const [name, value] of fields) {
-    if (name === ":status" && value === "200") {
-      out.push(0x80 | STATUS_200);
+    const exact = staticFieldIndex(name, value);
+    if (exact !== undefined) {
+      pushInteger(out, exact, 7, 0x80);
       continue;
     }
     const index = STATIC_NAME_INDEX.get(name);
